@@ -1,0 +1,61 @@
+/**
+ * The one configuration of every `ecom` command: flags over environment over
+ * defaults, validated once here and passed down as a typed object. Nothing
+ * below cli/ reads process.env.
+ */
+import { z } from "zod";
+
+export const configSchema = z.object({
+  dataDir: z.string().min(1).default("./data"),
+  projectId: z.string().regex(/^[a-z][a-z0-9-]{4,29}$/, "must be a GCP project id like ecom-local").default("ecom-local"),
+  topic: z.string().regex(/^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, "must start with a letter and be at least 3 characters").default("events"),
+  subscription: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, "must start with a letter and be at least 3 characters")
+    .default("events-ingest"),
+  /** host:port of a running emulator; unset = `ecom start` starts its own. */
+  emulatorHost: z.string().regex(/^[^:]+:\d+$/, "must be host:port").optional(),
+  batchSize: z.coerce.number().int().min(1).max(200_000).default(20_000),
+  batchWaitMs: z.coerce.number().int().min(10).max(60_000).default(500),
+  maxStreams: z.coerce.number().int().min(1).max(64).default(8),
+  rate: z.coerce.number().positive().max(1_000_000).default(2_000),
+  seed: z.coerce.number().int().default(42),
+  duplicates: z.coerce.number().min(0).max(0.9).default(0.01),
+  invalid: z.coerce.number().min(0).max(0.9).default(0.005),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Test hook: kill the process at this point of the batch commit (see FAULT_POINTS). */
+  faultAt: z.string().optional(),
+  /** With faultAt: the batch number (1-based, this process) at which to die. */
+  faultBatch: z.coerce.number().int().min(1).default(1),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+const ENV: Record<string, keyof Config> = {
+  ECOM_DATA_DIR: "dataDir",
+  ECOM_PROJECT: "projectId",
+  ECOM_TOPIC: "topic",
+  ECOM_SUBSCRIPTION: "subscription",
+  PUBSUB_EMULATOR_HOST: "emulatorHost",
+  ECOM_BATCH_SIZE: "batchSize",
+  ECOM_BATCH_WAIT_MS: "batchWaitMs",
+  ECOM_MAX_STREAMS: "maxStreams",
+  ECOM_LOG_LEVEL: "logLevel",
+  ECOM_FAULT_AT: "faultAt",
+  ECOM_FAULT_BATCH: "faultBatch",
+};
+
+/** Builds the config from the environment and the command's flags (flags win). */
+export function loadConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV)) if (env[name] !== undefined && env[name] !== "") raw[key] = env[name];
+  for (const [k, v] of Object.entries(flags)) if (v !== undefined && k in configSchema.shape) raw[k] = v;
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new UsageError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+export class UsageError extends Error {}

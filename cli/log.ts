@@ -1,0 +1,7 @@
+/** Structured logs (pino) to stderr: one line per batch, never per event, never a field value. */
+import { pino, type Logger } from "pino";
+
+export function createLogger(level: string): Logger {
+  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
+}
+export type { Logger };

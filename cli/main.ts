@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+/**
+ * `ecom`: the command line of the platform. Each command parses its flags,
+ * builds the one validated config and calls a job or pipeline.
+ */
+import { Command } from "commander";
+import { UsageError } from "./config.js";
+import { ingestCommand } from "./commands/ingest.js";
+
+const program = new Command();
+program
+  .name("ecom")
+  .description("ecom-stream: e-commerce events from Pub/Sub to Bronze, Silver and Gold, exactly once")
+  .showHelpAfterError();
+
+ingestCommand(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`ecom: ${message}\n`);
+  if (!(err instanceof UsageError) && process.env.ECOM_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+});

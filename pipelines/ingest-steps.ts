@@ -1,0 +1,87 @@
+/**
+ * The ingest pipeline's steps, defined once. The local runner and the Beam
+ * pipelines both walk this list, so the two executors cannot drift.
+ *
+ * Steps:
+ *  1. Decode      bytes -> JSON object                 (dead letter: too_large, malformed_json, not_an_object)
+ *  2. Validate    schema by (event_type, version),     (dead letter: unknown_type, unknown_version, schema_violation)
+ *                 card numbers scrubbed, drift found
+ *  3. Dedupe      first copy of an event_id wins       (executor: within the batch, then against the dedupe store)
+ *  4. Project     Silver row with tokens, then the Bronze record with personal data encrypted
+ *  5. Commit      Bronze temp files -> Silver transaction -> rename -> ack (executor)
+ */
+import type { Registry } from "../schemas/registry.js";
+import { decode } from "../transforms/decode.js";
+import { type SubjectKey, protectForBronze, subjectKid, subjectOf } from "../transforms/protect.js";
+import { type SilverRow, toSilverRow } from "../transforms/to-silver.js";
+import type { TokenKey } from "../transforms/tokenize.js";
+import type { DeadLetter, Decoded, RawMessage, ValidEvent } from "../transforms/types.js";
+import { createValidator } from "../transforms/validate.js";
+import type { Domain } from "../schemas/registry.js";
+import { partitionOf } from "../sinks/local-files/bronze.js";
+
+export interface ElementStep<I, O> {
+  name: string;
+  run(input: I): O | DeadLetter;
+}
+
+/** Steps 1-2: per message, no IO. */
+export type ElementSteps = [ElementStep<RawMessage, Decoded>, ElementStep<Decoded, ValidEvent>];
+
+export function elementSteps(registry: Registry): ElementSteps {
+  const validator = createValidator(registry);
+  return [
+    { name: "Decode", run: decode },
+    { name: "Validate", run: (d) => validator.validate(d) },
+  ];
+}
+
+/** Walks steps 1-2 for one message. */
+export function parseMessage(
+  steps: ElementSteps,
+  message: RawMessage,
+): ValidEvent | DeadLetter {
+  const decoded = steps[0].run(message);
+  if (!decoded.ok) return decoded;
+  return steps[1].run(decoded);
+}
+
+/** Step 3 within a batch: the first copy of each event_id; the rest are duplicates. */
+export function dedupeWithinBatch(events: readonly ValidEvent[]): { unique: ValidEvent[]; duplicates: number } {
+  const seen = new Set<string>();
+  const unique: ValidEvent[] = [];
+  for (const e of events) {
+    if (seen.has(e.event.event_id)) continue;
+    seen.add(e.event.event_id);
+    unique.push(e);
+  }
+  return { unique, duplicates: events.length - unique.length };
+}
+
+/** The subject key id an event's personal data is encrypted under, or undefined. */
+export function subjectKidOf(valid: ValidEvent, tokenKey: TokenKey): string | undefined {
+  const subject = subjectOf(valid.event);
+  return subject === undefined ? undefined : subjectKid(subject, tokenKey);
+}
+
+export interface Projected {
+  domain: Domain;
+  row: SilverRow;
+  partition: string;
+  bronzeLine: string;
+}
+
+/**
+ * Step 4: the Silver row (tokens), then the Bronze line (personal fields
+ * encrypted under `subjectKey`, the key of `subjectKidOf(valid)`). Consumes the event.
+ */
+export function project(
+  valid: ValidEvent,
+  subjectKey: SubjectKey | undefined,
+  ctx: { tokenKey: TokenKey; ingestedAtMs: number },
+): Projected {
+  const { domain, row } = toSilverRow(valid, ctx);
+  const key = subjectKey;
+  const bronze = protectForBronze(valid.event, valid.extras, key);
+  return { domain, row, partition: partitionOf(valid.eventType, valid.eventTimeMs), bronzeLine: JSON.stringify(bronze) };
+}

@@ -1,0 +1,81 @@
+/**
+ * The local executor's resources for one data dir: the DuckDB store, Bronze,
+ * keys and the step list. Opening it runs recovery, so a crashed run is made
+ * whole before anything new is read.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { createRegistry } from "../../schemas/registry.js";
+import { DuckDbStore } from "../../sinks/duckdb/store.js";
+import { type KeyMaterial, loadKeys } from "../../sinks/keys/local-keys.js";
+import { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
+import { LocalBronze } from "../../sinks/local-files/bronze.js";
+import type { RawMessage } from "../../transforms/types.js";
+import { type ElementSteps, elementSteps } from "../ingest-steps.js";
+import { type BatchResult, type FaultPoint, processBatch, recover } from "./process-batch.js";
+
+export interface Totals {
+  read: number;
+  valid: number;
+  duplicates: number;
+  dead_lettered: number;
+  pans_redacted: number;
+}
+
+export function emptyTotals(): Totals {
+  return { read: 0, valid: 0, duplicates: 0, dead_lettered: 0, pans_redacted: 0 };
+}
+
+export function addToTotals(t: Totals, r: BatchResult): void {
+  t.read += r.read;
+  t.valid += r.valid;
+  t.duplicates += r.duplicates;
+  t.dead_lettered += r.deadLettered;
+  t.pans_redacted += r.pansRedacted;
+}
+
+export function storePath(dataDir: string): string {
+  return path.join(dataDir, "ecom.duckdb");
+}
+
+export class Engine {
+  private constructor(
+    readonly dataDir: string,
+    readonly store: DuckDbStore,
+    readonly bronze: LocalBronze,
+    readonly keys: KeyMaterial,
+    readonly keyring: SubjectKeyring,
+    readonly steps: ElementSteps,
+    private readonly fault?: (p: FaultPoint) => void,
+  ) {}
+
+  static async open(dataDir: string, opts: { fault?: (p: FaultPoint) => void } = {}): Promise<Engine> {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const dbFile = storePath(dataDir);
+    // Keys first: a data dir with a store but no readable keys fails closed before anything opens.
+    const keys = loadKeys(dataDir, !fs.existsSync(dbFile));
+    const store = await DuckDbStore.open(dbFile);
+    const bronze = new LocalBronze(dataDir);
+    await recover(store, bronze);
+    return new Engine(dataDir, store, bronze, keys, new SubjectKeyring(keys.kek), elementSteps(createRegistry()), opts.fault);
+  }
+
+  processBatch(messages: readonly RawMessage[], origin: string): Promise<BatchResult> {
+    return processBatch(
+      messages,
+      {
+        store: this.store,
+        bronze: this.bronze,
+        keyring: this.keyring,
+        steps: this.steps,
+        tokenKey: this.keys.tokenKey,
+        fault: this.fault,
+      },
+      origin,
+    );
+  }
+
+  close(): void {
+    this.store.close();
+  }
+}

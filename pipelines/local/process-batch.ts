@@ -1,0 +1,178 @@
+/**
+ * The local executor's unit of work: one micro-batch through every ingest step
+ * and committed exactly once.
+ *
+ * Order (each arrow is a point where a crash is safe):
+ *   parse + validate -> claim event_ids (in the open transaction) -> write
+ *   Bronze temp files -> Silver rows, dead letters, keys, drift, manifest ->
+ *   COMMIT -> rename Bronze files -> (caller) ack.
+ * A crash before COMMIT rolls everything back (temp files are orphans that
+ * recovery deletes) and the unacked messages come again. A crash after COMMIT
+ * leaves the batch committed: recovery finishes the renames and the redelivered
+ * messages are all duplicates.
+ */
+import { createHash } from "node:crypto";
+import type { Domain } from "../../schemas/registry.js";
+import type { DuckDbStore, DeadLetterRow, DriftCount } from "../../sinks/duckdb/store.js";
+import type { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
+import type { LocalBronze } from "../../sinks/local-files/bronze.js";
+import type { SubjectKey } from "../../transforms/protect.js";
+import type { SilverRow } from "../../transforms/to-silver.js";
+import type { TokenKey } from "../../transforms/tokenize.js";
+import type { DeadLetter, RawMessage, ValidEvent } from "../../transforms/types.js";
+import { type ElementSteps, dedupeWithinBatch, parseMessage, project, subjectKidOf } from "../ingest-steps.js";
+
+export const FAULT_POINTS = ["after_bronze_temp", "before_commit", "after_commit", "after_rename", "after_ack"] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number];
+
+export interface BatchDeps {
+  store: DuckDbStore;
+  bronze: LocalBronze;
+  keyring: SubjectKeyring;
+  steps: ElementSteps;
+  tokenKey: TokenKey;
+  /** Test hook: called at each fault point; a test makes it kill the process. */
+  fault?: (point: FaultPoint) => void;
+}
+
+export interface BatchResult {
+  batchId: bigint;
+  read: number;
+  valid: number;
+  duplicates: number;
+  deadLettered: number;
+  pansRedacted: number;
+  /** New Silver rows per domain. */
+  perDomain: Partial<Record<Domain, number>>;
+  /** event_time range of the new rows (for Gold refresh), epoch ms. */
+  minEventTimeMs?: number;
+  maxEventTimeMs?: number;
+  rows: Map<Domain, SilverRow[]>;
+}
+
+export function deadLetterRow(dl: DeadLetter): DeadLetterRow {
+  return {
+    dl_id: createHash("sha256").update(dl.raw).digest("hex").slice(0, 32),
+    reason: dl.reason,
+    detail: dl.detail,
+    paths: JSON.stringify(dl.paths),
+    stage: dl.stage,
+    event_id: dl.event_id ?? null,
+    event_type: dl.event_type ?? null,
+    schema_version: dl.schema_version ?? null,
+    origin: dl.origin,
+    raw: dl.raw,
+    received_at: dl.receivedAtMs,
+  };
+}
+
+export async function processBatch(messages: readonly RawMessage[], deps: BatchDeps, origin: string): Promise<BatchResult> {
+  const valid: ValidEvent[] = [];
+  const dead: DeadLetter[] = [];
+  let pans = 0;
+  for (const m of messages) {
+    const r = parseMessage(deps.steps, m);
+    pans += r.pansRedacted;
+    if (r.ok) valid.push(r);
+    else dead.push(r);
+  }
+  const { unique, duplicates: inBatchDuplicates } = dedupeWithinBatch(valid);
+
+  const tx = await deps.store.begin();
+  try {
+    const freshIds = await tx.claimEventIds(unique.map((v) => v.event.event_id));
+    const fresh = freshIds.size === unique.length ? unique : unique.filter((v) => freshIds.has(v.event.event_id));
+
+    const kids: (string | undefined)[] = fresh.map((v) => subjectKidOf(v, deps.tokenKey));
+    const { keys, created } = await deps.keyring.resolve(
+      kids.filter((k): k is string => k !== undefined),
+      deps.store,
+    );
+
+    const ingestedAtMs = Date.now();
+    const rows = new Map<Domain, SilverRow[]>();
+    const partitions = new Map<string, string[]>();
+    const drift = new Map<string, DriftCount>();
+    let minT = Infinity;
+    let maxT = -Infinity;
+    for (let i = 0; i < fresh.length; i++) {
+      const v = fresh[i]!;
+      if (v.extras) countDrift(drift, v);
+      if (v.eventTimeMs < minT) minT = v.eventTimeMs;
+      if (v.eventTimeMs > maxT) maxT = v.eventTimeMs;
+      const kid = kids[i];
+      const key: SubjectKey | undefined = kid === undefined ? undefined : keys.get(kid);
+      const p = project(v, key, { tokenKey: deps.tokenKey, ingestedAtMs });
+      let list = rows.get(p.domain);
+      if (!list) rows.set(p.domain, (list = []));
+      list.push(p.row);
+      let lines = partitions.get(p.partition);
+      if (!lines) partitions.set(p.partition, (lines = []));
+      lines.push(p.bronzeLine);
+    }
+
+    const files = await deps.bronze.writeTemp(tx.batchId, partitions);
+    deps.fault?.("after_bronze_temp");
+
+    await tx.writeSilver(rows);
+    const newDead = await tx.writeDeadLetters(dead.map(deadLetterRow));
+    await tx.putSubjectKeys(created);
+    await tx.recordDrift([...drift.values()]);
+    const result: BatchResult = {
+      batchId: tx.batchId,
+      read: messages.length,
+      valid: fresh.length,
+      duplicates: inBatchDuplicates + (unique.length - fresh.length) + (dead.length - newDead),
+      deadLettered: newDead,
+      pansRedacted: pans,
+      perDomain: Object.fromEntries([...rows].map(([d, r]) => [d, r.length])),
+      minEventTimeMs: fresh.length ? minT : undefined,
+      maxEventTimeMs: fresh.length ? maxT : undefined,
+      rows,
+    };
+    await tx.recordBatch({
+      origin,
+      read: result.read,
+      valid: result.valid,
+      duplicates: result.duplicates,
+      deadLettered: result.deadLettered,
+      pansRedacted: pans,
+      bronzeFiles: files.map((f) => f.name),
+    });
+    deps.fault?.("before_commit");
+    await tx.commit();
+    deps.keyring.committed();
+    deps.fault?.("after_commit");
+
+    if (files.length) {
+      await deps.bronze.finalize(files.map((f) => f.name));
+      await deps.store.conn.run(`UPDATE ops.batches SET bronze_state = 'done' WHERE batch_id = $b`, { b: tx.batchId });
+    }
+    deps.fault?.("after_rename");
+    return result;
+  } catch (err) {
+    await tx.rollback().catch(() => undefined);
+    throw err;
+  }
+}
+
+function countDrift(drift: Map<string, DriftCount>, v: ValidEvent): void {
+  for (const path of Object.keys(v.extras!)) {
+    const k = `${v.eventType}\u0000${v.event.schema_version}\u0000${path}`;
+    const d = drift.get(k);
+    if (d) d.events++;
+    else drift.set(k, { eventType: v.eventType, schemaVersion: v.event.schema_version, path, events: 1 });
+  }
+}
+
+/** Startup recovery: finish the renames of committed batches, drop orphan temp files. */
+export async function recover(store: DuckDbStore, bronze: LocalBronze): Promise<{ finalized: number; orphans: number }> {
+  const pending = await store.query(`SELECT batch_id, bronze_files FROM ops.batches WHERE bronze_state = 'pending' ORDER BY batch_id`);
+  for (const b of pending) {
+    const files = JSON.parse(b.bronze_files as string) as string[];
+    await bronze.finalize(files);
+    await store.conn.run(`UPDATE ops.batches SET bronze_state = 'done' WHERE batch_id = $b`, { b: BigInt(b.batch_id as string) });
+  }
+  const orphans = await bronze.removeOrphans();
+  return { finalized: pending.length, orphans };
+}

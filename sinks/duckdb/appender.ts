@@ -1,0 +1,42 @@
+/** Append typed rows (column name -> value) to a DuckDB table through the appender. */
+import { type DuckDBAppender, dateValue, timestampValue } from "@duckdb/node-api";
+import type { Column } from "../../schemas/silver.js";
+
+const DAY_MS = 86_400_000;
+const INT32_MAX = 2_147_483_647;
+
+export type RowValue = string | number | boolean | null | undefined | Uint8Array;
+
+export function appendRows(appender: DuckDBAppender, columns: readonly Column[], rows: readonly Record<string, RowValue>[]): void {
+  for (const row of rows) {
+    for (const col of columns) {
+      const v = row[col.name];
+      if (v === null || v === undefined) {
+        appender.appendNull();
+        continue;
+      }
+      switch (col.type) {
+        case "STRING":
+        case "JSON":
+          appender.appendVarchar(v as string);
+          break;
+        case "INT64": {
+          const n = v as number;
+          if (n <= INT32_MAX && n >= -INT32_MAX) appender.appendInteger(n);
+          else appender.appendBigInt(BigInt(n));
+          break;
+        }
+        case "BOOL":
+          appender.appendBoolean(v as boolean);
+          break;
+        case "TIMESTAMP":
+          appender.appendTimestamp(timestampValue(BigInt(v as number) * 1000n));
+          break;
+        case "DATE":
+          appender.appendDate(dateValue(Math.floor(Date.parse(v as string) / DAY_MS)));
+          break;
+      }
+    }
+    appender.endRow();
+  }
+}

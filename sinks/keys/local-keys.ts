@@ -1,0 +1,88 @@
+/**
+ * Local key material, in `<data-dir>/keys/`: the token keys (HMAC, for Silver
+ * tokens) and the key-encryption key that wraps every subject's data key. In
+ * production the KEK is a Cloud KMS key and the token key a Secret Manager
+ * secret; the files play their part here.
+ *
+ * Fail closed: a key file that exists but cannot be read or parsed is an
+ * error, never a reason to write in clear or to mint a new key. New keys are
+ * made only for a data dir that has no Silver store yet.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import type { TokenKey } from "../../transforms/tokenize.js";
+
+export interface Kek {
+  id: string;
+  key: Buffer;
+}
+
+export interface KeyMaterial {
+  tokenKey: TokenKey;
+  /** Older token keys, by id, kept so rotated tokens can still be recomputed. */
+  tokenKeys: Map<string, TokenKey>;
+  kek: Kek;
+}
+
+const key32 = z
+  .string()
+  .refine((s) => Buffer.from(s, "base64").length === 32, "must be 32 bytes, base64");
+
+const tokenKeysFile = z.object({ active: z.string().min(1), keys: z.record(z.string(), key32) });
+const kekFile = z.object({ id: z.string().min(1), key: key32 });
+
+export class KeyError extends Error {}
+
+function readJson<T>(file: string, schema: z.ZodType<T>): T {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new KeyError(
+      `cannot read the key file ${file} (${(err as NodeJS.ErrnoException).code ?? "error"}).\n` +
+        `  Nothing was written. Restore the file from your key backup; do not create a new one for an existing data dir:\n` +
+        `  tokens and Bronze ciphertext made with the old key would no longer match.`,
+    );
+  }
+  const parsed = schema.safeParse(safeJson(text));
+  if (!parsed.success) throw new KeyError(`the key file ${file} is damaged (${parsed.error.issues[0]?.message}). Nothing was written.`);
+  return parsed.data;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function keysDir(dataDir: string): string {
+  return path.join(dataDir, "keys");
+}
+
+/**
+ * Loads the keys; creates them when `allowCreate` (a fresh data dir) and they
+ * do not exist yet.
+ */
+export function loadKeys(dataDir: string, allowCreate: boolean): KeyMaterial {
+  const dir = keysDir(dataDir);
+  const tokenPath = path.join(dir, "token-keys.json");
+  const kekPath = path.join(dir, "kek.json");
+  if (allowCreate && !fs.existsSync(tokenPath) && !fs.existsSync(kekPath)) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const tk = { active: "t1", keys: { t1: randomBytes(32).toString("base64") } };
+    const kek = { id: "local-kek-1", key: randomBytes(32).toString("base64") };
+    fs.writeFileSync(tokenPath, JSON.stringify(tk, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+    fs.writeFileSync(kekPath, JSON.stringify(kek, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+  }
+  const tk = readJson(tokenPath, tokenKeysFile);
+  const kek = readJson(kekPath, kekFile);
+  const tokenKeys = new Map<string, TokenKey>();
+  for (const [id, secret] of Object.entries(tk.keys)) tokenKeys.set(id, { id, secret: Buffer.from(secret, "base64") });
+  const tokenKey = tokenKeys.get(tk.active);
+  if (!tokenKey) throw new KeyError(`the token key file names active key "${tk.active}", which it does not hold. Nothing was written.`);
+  return { tokenKey, tokenKeys, kek: { id: kek.id, key: Buffer.from(kek.key, "base64") } };
+}
