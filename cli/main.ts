@@ -5,7 +5,10 @@
  */
 import { Command } from "commander";
 import { UsageError } from "./config.js";
+import { deadLettersCommand } from "./commands/dead-letters.js";
 import { ingestCommand } from "./commands/ingest.js";
+import { queryCommand } from "./commands/query.js";
+import { schemasCommand } from "./commands/schemas.js";
 
 const program = new Command();
 program
@@ -14,6 +17,9 @@ program
   .showHelpAfterError();
 
 ingestCommand(program);
+queryCommand(program);
+schemasCommand(program);
+deadLettersCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);

@@ -12,7 +12,7 @@ import { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
 import { LocalBronze } from "../../sinks/local-files/bronze.js";
 import type { RawMessage } from "../../transforms/types.js";
 import { type ElementSteps, elementSteps } from "../ingest-steps.js";
-import { type BatchResult, type FaultPoint, processBatch, recover } from "./process-batch.js";
+import { type BatchExtension, type BatchResult, type FaultPoint, processBatch, recover } from "./process-batch.js";
 
 export interface Totals {
   read: number;
@@ -60,7 +60,15 @@ export class Engine {
     return new Engine(dataDir, store, bronze, keys, new SubjectKeyring(keys.kek), elementSteps(createRegistry()), opts.fault);
   }
 
-  processBatch(messages: readonly RawMessage[], origin: string): Promise<BatchResult> {
+  private readonly extensions: BatchExtension[] = [];
+
+  /** Adds work to every batch (inside its transaction or after its commit). */
+  use(extension: BatchExtension): void {
+    this.extensions.push(extension);
+  }
+
+  /** Runs one batch through every step and commits it; `extra` joins this batch only. */
+  processBatch(messages: readonly RawMessage[], origin: string, extra?: BatchExtension): Promise<BatchResult> {
     return processBatch(
       messages,
       {
@@ -70,6 +78,7 @@ export class Engine {
         steps: this.steps,
         tokenKey: this.keys.tokenKey,
         fault: this.fault,
+        extensions: extra ? [...this.extensions, extra] : this.extensions,
       },
       origin,
     );

@@ -13,7 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Domain } from "../../schemas/registry.js";
-import type { DuckDbStore, DeadLetterRow, DriftCount } from "../../sinks/duckdb/store.js";
+import type { BatchTransaction, DuckDbStore, DeadLetterRow, DriftCount } from "../../sinks/duckdb/store.js";
 import type { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
 import type { LocalBronze } from "../../sinks/local-files/bronze.js";
 import type { SubjectKey } from "../../transforms/protect.js";
@@ -33,6 +33,16 @@ export interface BatchDeps {
   tokenKey: TokenKey;
   /** Test hook: called at each fault point; a test makes it kill the process. */
   fault?: (point: FaultPoint) => void;
+  /** Work that joins the batch's transaction (e.g. marking Gold windows dirty) or follows its commit. */
+  extensions?: readonly BatchExtension[];
+}
+
+export interface BatchExtension {
+  name: string;
+  /** Runs inside the batch transaction, after the Silver rows are written: commits or rolls back with them. */
+  beforeCommit?(tx: BatchTransaction, result: BatchResult): Promise<void>;
+  /** Runs after the commit and the Bronze renames; a failure here is logged, not fatal (the work is durable). */
+  afterCommit?(result: BatchResult): Promise<void>;
 }
 
 export interface BatchResult {
@@ -139,6 +149,7 @@ export async function processBatch(messages: readonly RawMessage[], deps: BatchD
       pansRedacted: pans,
       bronzeFiles: files.map((f) => f.name),
     });
+    for (const ext of deps.extensions ?? []) await ext.beforeCommit?.(tx, result);
     deps.fault?.("before_commit");
     await tx.commit();
     deps.keyring.committed();
@@ -149,6 +160,7 @@ export async function processBatch(messages: readonly RawMessage[], deps: BatchD
       await deps.store.conn.run(`UPDATE ops.batches SET bronze_state = 'done' WHERE batch_id = $b`, { b: tx.batchId });
     }
     deps.fault?.("after_rename");
+    for (const ext of deps.extensions ?? []) await ext.afterCommit?.(result);
     return result;
   } catch (err) {
     await tx.rollback().catch(() => undefined);

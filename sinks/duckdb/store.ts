@@ -11,6 +11,7 @@ import { type DuckDBConnection, DuckDBInstance, listValue, timestampValue } from
 import { EVENT_TABLES, type TableDef, qualified } from "../../schemas/silver.js";
 import { DOMAINS, type Domain } from "../../schemas/registry.js";
 import { appendRows, type RowValue } from "./appender.js";
+import { jsonRows } from "./rows.js";
 import { allDdl } from "./ddl.js";
 import {
   flagOrdersSql,
@@ -58,6 +59,14 @@ export interface BatchManifest {
 }
 
 const STAGE = (d: Domain) => `stage_${d}`;
+
+/** Query parameters: JS arrays become DuckDB lists. */
+function bind(params?: Record<string, unknown>): never {
+  if (!params) return undefined as never;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) out[k] = Array.isArray(v) ? listValue(v) : v;
+  return out as never;
+}
 
 const DEAD_LETTER_COLUMNS = [
   ["dl_id", "STRING"],
@@ -111,13 +120,24 @@ export class DuckDbStore {
   }
 
   async scalar<T>(sql: string, params?: Record<string, unknown>): Promise<T> {
-    const r = await this.conn.runAndReadAll(sql, params as never);
+    const r = await this.conn.runAndReadAll(sql, bind(params));
     return r.getRows()[0]?.[0] as T;
   }
 
   async query(sql: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
-    const r = await this.conn.runAndReadAll(sql, params as never);
-    return r.getRowObjectsJson() as Record<string, unknown>[];
+    return jsonRows(await this.conn.runAndReadAll(sql, bind(params)));
+  }
+
+  /**
+   * A second connection for readers (`ecom query` served by a running
+   * instance): it sees committed data only and never joins a batch transaction.
+   */
+  async reader(): Promise<{ query(sql: string): Promise<Record<string, unknown>[]>; close(): void }> {
+    const conn = await this.instance.connect();
+    return {
+      query: async (sql) => jsonRows(await conn.runAndReadAll(sql)),
+      close: () => conn.closeSync(),
+    };
   }
 
   /** Starts a batch transaction. Exactly one may be open at a time. */
@@ -252,6 +272,11 @@ export class BatchTransaction {
         state: m.bronzeFiles.length ? "pending" : "done",
       },
     );
+  }
+
+  /** Runs a statement inside the batch transaction (for extensions). */
+  async run(sql: string, params?: Record<string, unknown>): Promise<void> {
+    await this.conn.run(sql, bind(params));
   }
 
   async commit(): Promise<void> {
