@@ -15,8 +15,19 @@ export interface SilverContext {
   ingestedAtMs: number;
 }
 
+const DAY_MS = 86_400_000;
+const dayNames = new Map<number, string>();
+
+/** `YYYY-MM-DD` of an epoch-ms instant, UTC (memoized per day: it is on the hot path). */
 export function utcDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  const day = Math.floor(ms / DAY_MS);
+  let name = dayNames.get(day);
+  if (name === undefined) {
+    name = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (dayNames.size > 10_000) dayNames.clear();
+    dayNames.set(day, name);
+  }
+  return name;
 }
 
 export function toSilverRow(valid: ValidEvent, ctx: SilverContext): { domain: Domain; row: SilverRow } {

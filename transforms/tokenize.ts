@@ -28,8 +28,22 @@ export function normalizeForToken(value: string, kind: TokenKind): string {
   }
 }
 
+// Ids, IPs, user agents and emails repeat across a session's events: a bounded
+// memo per key saves most HMAC calls on the hot path. Cleared whole when full.
+const MEMO_LIMIT = 200_000;
+const memos = new WeakMap<TokenKey, Record<TokenKind, Map<string, string>>>();
+
 export function tokenize(value: string, key: TokenKey, kind: TokenKind = "text"): string {
-  return "tok_" + createHmac("sha256", key.secret).update(normalizeForToken(value, kind)).digest("base64url").slice(0, 22);
+  let byKind = memos.get(key);
+  if (!byKind) memos.set(key, (byKind = { email: new Map(), phone: new Map(), id: new Map(), text: new Map() }));
+  const memo = byKind[kind];
+  let token = memo.get(value);
+  if (token === undefined) {
+    token = "tok_" + createHmac("sha256", key.secret).update(normalizeForToken(value, kind)).digest("base64url").slice(0, 22);
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(value, token);
+  }
+  return token;
 }
 
 /** Token of any JSON value (objects by sorted-key canonical JSON). */

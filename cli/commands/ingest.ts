@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { ingestFiles } from "../../jobs/ingest-files.js";
 import { Engine } from "../../pipelines/local/engine.js";
-import { loadConfig } from "../config.js";
+import { ingestFilesOnDirectRunner } from "../../pipelines/beam/run-direct.js";
+import { UsageError, loadConfig } from "../config.js";
 import { faultHook } from "../fault.js";
 import { createLogger } from "../log.js";
 
@@ -17,14 +18,29 @@ export function ingestCommand(program: Command): void {
     .action(async (paths: string[], flags: Record<string, unknown>) => {
       const config = loadConfig(flags);
       const log = createLogger(config.logLevel);
-      if (flags.runner !== "local") throw new Error(`--runner=${String(flags.runner)} is not available; use --runner=local`);
+      if (flags.runner === "beam") {
+        const t0 = performance.now();
+        const totals = await ingestFilesOnDirectRunner(paths, {
+          dataDir: config.dataDir,
+          batchSize: config.batchSize,
+          faultAt: config.faultAt,
+          faultBatch: config.faultBatch,
+          onBatch: (b) => log.info({ ...b, runner: "beam" }, "batch committed"),
+        });
+        const secs = (performance.now() - t0) / 1000;
+        log.info({ ...totals, runner: "beam", seconds: Number(secs.toFixed(2)), events_per_s: Math.round(totals.read / secs) }, "ingest done");
+        if (flags.json) process.stdout.write(JSON.stringify(totals) + "\n");
+        else process.stdout.write(`read ${totals.read}, valid ${totals.valid}, duplicates ${totals.duplicates}, dead-lettered ${totals.dead_lettered}, card numbers redacted ${totals.pans_redacted}\n`);
+        return;
+      }
+      if (flags.runner !== "local") throw new UsageError(`--runner=${String(flags.runner)} is not available; use --runner=local or --runner=beam`);
       const engine = await Engine.open(config.dataDir, { fault: faultHook(config) });
       try {
         const t0 = performance.now();
         const totals = await ingestFiles(engine, paths, {
           batchSize: config.batchSize,
           onBatch: (r, ms) =>
-            log.info({ batch: Number(r.batchId), read: r.read, valid: r.valid, duplicates: r.duplicates, dead_lettered: r.deadLettered, ms: Math.round(ms) }, "batch committed"),
+            log.info({ batch: Number(r.batchId), read: r.read, valid: r.valid, duplicates: r.duplicates, dead_lettered: r.deadLettered, ms: Math.round(ms), phases: roundPhases(r.phases) }, "batch committed"),
         });
         const secs = (performance.now() - t0) / 1000;
         log.info({ ...totals, seconds: Number(secs.toFixed(2)), events_per_s: Math.round(totals.read / secs) }, "ingest done");
@@ -34,4 +50,8 @@ export function ingestCommand(program: Command): void {
         engine.close();
       }
     });
+}
+
+function roundPhases(p: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Math.round(v)]));
 }

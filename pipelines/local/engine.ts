@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { createRegistry } from "../../schemas/registry.js";
+import { type Registry, createRegistry } from "../../schemas/registry.js";
 import { DuckDbStore } from "../../sinks/duckdb/store.js";
 import { type KeyMaterial, loadKeys } from "../../sinks/keys/local-keys.js";
 import { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
@@ -49,7 +49,7 @@ export class Engine {
     private readonly fault?: (p: FaultPoint) => void,
   ) {}
 
-  static async open(dataDir: string, opts: { fault?: (p: FaultPoint) => void } = {}): Promise<Engine> {
+  static async open(dataDir: string, opts: { fault?: (p: FaultPoint) => void; registry?: Registry } = {}): Promise<Engine> {
     fs.mkdirSync(dataDir, { recursive: true });
     const dbFile = storePath(dataDir);
     // Keys first: a data dir with a store but no readable keys fails closed before anything opens.
@@ -57,7 +57,7 @@ export class Engine {
     const store = await DuckDbStore.open(dbFile);
     const bronze = new LocalBronze(dataDir);
     await recover(store, bronze);
-    return new Engine(dataDir, store, bronze, keys, new SubjectKeyring(keys.kek), elementSteps(createRegistry()), opts.fault);
+    return new Engine(dataDir, store, bronze, keys, new SubjectKeyring(keys.kek), elementSteps(opts.registry ?? createRegistry()), opts.fault);
   }
 
   private readonly extensions: BatchExtension[] = [];

@@ -52,6 +52,8 @@ export interface BatchResult {
   duplicates: number;
   deadLettered: number;
   pansRedacted: number;
+  /** Milliseconds spent per phase: parse, claim, keys, project, bronze, silver, commit, rename. */
+  phases: Record<string, number>;
   /** New Silver rows per domain. */
   perDomain: Partial<Record<Domain, number>>;
   /** event_time range of the new rows (for Gold refresh), epoch ms. */
@@ -77,6 +79,13 @@ export function deadLetterRow(dl: DeadLetter): DeadLetterRow {
 }
 
 export async function processBatch(messages: readonly RawMessage[], deps: BatchDeps, origin: string): Promise<BatchResult> {
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    phases[name] = (phases[name] ?? 0) + (now - mark);
+    mark = now;
+  };
   const valid: ValidEvent[] = [];
   const dead: DeadLetter[] = [];
   let pans = 0;
@@ -88,10 +97,12 @@ export async function processBatch(messages: readonly RawMessage[], deps: BatchD
   }
   const { unique, duplicates: inBatchDuplicates } = dedupeWithinBatch(valid);
 
+  lap("parse");
   const tx = await deps.store.begin();
   try {
     const freshIds = await tx.claimEventIds(unique.map((v) => v.event.event_id));
     const fresh = freshIds.size === unique.length ? unique : unique.filter((v) => freshIds.has(v.event.event_id));
+    lap("claim");
 
     const kids: (string | undefined)[] = fresh.map((v) => subjectKidOf(v, deps.tokenKey));
     const { keys, created } = await deps.keyring.resolve(
@@ -99,6 +110,7 @@ export async function processBatch(messages: readonly RawMessage[], deps: BatchD
       deps.store,
     );
 
+    lap("keys");
     const ingestedAtMs = Date.now();
     const rows = new Map<Domain, SilverRow[]>();
     const partitions = new Map<string, string[]>();
@@ -121,13 +133,19 @@ export async function processBatch(messages: readonly RawMessage[], deps: BatchD
       lines.push(p.bronzeLine);
     }
 
-    const files = await deps.bronze.writeTemp(tx.batchId, partitions);
-    deps.fault?.("after_bronze_temp");
-
+    lap("project");
+    // Bronze gzip + write runs on the thread pool while the Silver rows are appended.
+    const bronzeWritten = deps.bronze.writeTemp(tx.batchId, partitions);
+    bronzeWritten.catch(() => undefined); // awaited below; avoid an unhandled rejection if Silver fails first
     await tx.writeSilver(rows);
+    lap("silver");
+    const files = await bronzeWritten;
+    lap("bronze");
+    deps.fault?.("after_bronze_temp");
     const newDead = await tx.writeDeadLetters(dead.map(deadLetterRow));
     await tx.putSubjectKeys(created);
     await tx.recordDrift([...drift.values()]);
+    lap("ops");
     const result: BatchResult = {
       batchId: tx.batchId,
       read: messages.length,
@@ -139,6 +157,7 @@ export async function processBatch(messages: readonly RawMessage[], deps: BatchD
       minEventTimeMs: fresh.length ? minT : undefined,
       maxEventTimeMs: fresh.length ? maxT : undefined,
       rows,
+      phases,
     };
     await tx.recordBatch({
       origin,
@@ -151,7 +170,9 @@ export async function processBatch(messages: readonly RawMessage[], deps: BatchD
     });
     for (const ext of deps.extensions ?? []) await ext.beforeCommit?.(tx, result);
     deps.fault?.("before_commit");
+    lap("ops");
     await tx.commit();
+    lap("commit");
     deps.keyring.committed();
     deps.fault?.("after_commit");
 
@@ -159,6 +180,7 @@ export async function processBatch(messages: readonly RawMessage[], deps: BatchD
       await deps.bronze.finalize(files.map((f) => f.name));
       await deps.store.conn.run(`UPDATE ops.batches SET bronze_state = 'done' WHERE batch_id = $b`, { b: tx.batchId });
     }
+    lap("rename");
     deps.fault?.("after_rename");
     for (const ext of deps.extensions ?? []) await ext.afterCommit?.(result);
     return result;

@@ -94,7 +94,8 @@ export class DuckDbStore {
   static async open(path: string): Promise<DuckDbStore> {
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path);
+      // A larger WAL before automatic checkpoints: a checkpoint inside a batch commit stalls the stream.
+      instance = await DuckDBInstance.create(path, { checkpoint_threshold: "256MB" });
     } catch (err) {
       const msg = (err as Error).message;
       if (/lock/i.test(msg)) {
@@ -168,9 +169,10 @@ export class BatchTransaction {
    */
   async claimEventIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
+    // One joined string binds far faster than a list of 20 000 values; UUIDs hold no commas.
     const r = await this.conn.runAndReadAll(
-      `INSERT INTO ops.seen_events SELECT unnest($ids::VARCHAR[])::UUID, $batch ON CONFLICT DO NOTHING RETURNING event_id::VARCHAR`,
-      { ids: listValue(ids as string[]), batch: this.batchId },
+      `INSERT INTO ops.seen_events SELECT unnest(string_split($ids, ','))::UUID, $batch ON CONFLICT DO NOTHING RETURNING event_id::VARCHAR`,
+      { ids: ids.join(","), batch: this.batchId },
     );
     const fresh = new Set<string>();
     for (const row of r.getRows()) fresh.add(row[0] as string);

@@ -5,7 +5,6 @@
  * back batch never leaves ciphertext under a key that was not saved.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { listValue } from "@duckdb/node-api";
 import type { SubjectKey } from "../../transforms/protect.js";
 import type { DuckDbStore, NewSubjectKey } from "../duckdb/store.js";
 import type { Kek } from "./local-keys.js";
@@ -47,8 +46,8 @@ export class SubjectKeyring {
     }
     if (missing.length) {
       const rows = await store.query(
-        `SELECT kid, to_base64(wrapped_key) AS w FROM ops.subject_keys WHERE kid IN (SELECT unnest($kids::VARCHAR[]))`,
-        { kids: listValue(missing) },
+        `SELECT kid, to_base64(wrapped_key) AS w FROM ops.subject_keys WHERE kid IN (SELECT unnest(string_split($kids, ',')))`,
+        { kids: missing.join(",") }, // kids are base64url: no commas
       );
       for (const r of rows) {
         const key: SubjectKey = { kid: r.kid as string, key: unwrapKey(Buffer.from(r.w as string, "base64"), this.kek) };

@@ -22,9 +22,20 @@ export interface BronzeFile {
   final: string;
 }
 
+const HOUR_MS = 3_600_000;
+const hourNames = new Map<number, string>();
+
+/** `event_type=<t>/dt=<YYYY-MM-DD>/hour=<HH>` of an event (UTC event time). */
 export function partitionOf(eventType: string, eventTimeMs: number): string {
-  const iso = new Date(eventTimeMs).toISOString();
-  return `event_type=${eventType}/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+  const hour = Math.floor(eventTimeMs / HOUR_MS);
+  let suffix = hourNames.get(hour);
+  if (suffix === undefined) {
+    const iso = new Date(hour * HOUR_MS).toISOString();
+    suffix = `/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+    if (hourNames.size > 100_000) hourNames.clear();
+    hourNames.set(hour, suffix);
+  }
+  return `event_type=${eventType}${suffix}`;
 }
 
 export class LocalBronze {
