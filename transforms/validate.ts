@@ -16,8 +16,12 @@ export interface Validator {
 }
 
 export function createValidator(registry: Registry): Validator {
-  const known = new Map<SchemaEntry, KnownFields>();
-  for (const entry of registry.entries()) known.set(entry, knownFieldsOf(entry.schema));
+  const known = new Map<SchemaEntry["schema"], KnownFields>();
+  const knownFor = (entry: SchemaEntry): KnownFields => {
+    let k = known.get(entry.schema);
+    if (!k) known.set(entry.schema, (k = knownFieldsOf(entry.schema)));
+    return k;
+  };
 
   return {
     validate(decoded) {
@@ -56,7 +60,7 @@ export function createValidator(registry: Registry): Validator {
         eventType: entry.eventType,
         domain: entry.domain,
         eventTimeMs: Date.parse(event.event_time),
-        extras: findUnknownFields(value, known.get(entry)!),
+        extras: findUnknownFields(value, knownFor(entry)),
         message,
         pansRedacted: pans,
       };

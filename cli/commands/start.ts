@@ -25,6 +25,7 @@ export function startCommand(program: Command): void {
     .option("--count <n>", "stop generating after n messages, drain, and exit")
     .option("--duration <seconds>", "stop generating after this many seconds, drain, and exit")
     .option("--no-generator", "only consume the subscription (producers publish elsewhere)")
+    .option("--idle-exit <seconds>", "exit once no message arrived for this long (for scripted runs)")
     .option("--batch-size <n>", "most events per committed batch")
     .option("--batch-wait-ms <ms>", "longest wait to fill a batch")
     .option("--max-streams <n>", "streaming-pull streams")
@@ -109,7 +110,17 @@ export function startCommand(program: Command): void {
         process.on("SIGTERM", onSignal);
 
         const running = runner.run();
-        if (count !== undefined || durationS !== undefined) {
+        const idleExitS = flags.idleExit === undefined ? undefined : Number(flags.idleExit);
+        if (idleExitS !== undefined) {
+          let last = -1;
+          let since = Date.now();
+          while (!interrupted) {
+            await new Promise((r) => setTimeout(r, 250));
+            if (runner.totals.read !== last) [last, since] = [runner.totals.read, Date.now()];
+            else if (Date.now() - since >= idleExitS * 1000) break;
+          }
+          runner.stop();
+        } else if (count !== undefined || durationS !== undefined) {
           const { messages } = await generated;
           // Drain: everything published was read (duplicates included), or nothing new for 5 s.
           let last = -1;
