@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { generateToPubSub } from "../../jobs/generate.js";
+import { describeBatchError } from "../../pipelines/local/batch-errors.js";
 import { Engine } from "../../pipelines/local/engine.js";
 import { serveInstance } from "../../pipelines/local/instance.js";
 import { StreamRunner } from "../../pipelines/local/stream-runner.js";
@@ -79,7 +80,7 @@ export function startCommand(program: Command): void {
             log.debug({ batch: Number(r.result.batchId), read: r.result.read, valid: r.result.valid, ms: Math.round(r.ms), lag_ms: r.lagMs }, "batch committed");
           },
           onError: (err, attempt, backoffMs) =>
-            log.error({ attempt, backoff_ms: backoffMs }, `batch failed, messages nacked for redelivery: ${err.message}`),
+            log.error({ attempt, backoff_ms: backoffMs }, `batch failed: ${describeBatchError(err, config.dataDir)}`),
         });
         const ticker = setInterval(() => process.stderr.write(progress.line(runner.totals) + "\n"), 2000);
         cleanup.unshift(() => clearInterval(ticker));
