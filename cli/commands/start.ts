@@ -58,7 +58,8 @@ export function startCommand(program: Command): void {
       const cleanup: (() => Promise<void> | void)[] = [];
       try {
         await ensureTopicAndSubscription(t);
-        const engine = await Engine.open(config.dataDir, { fault: faultHook(config) });
+        const fault = faultHook(config);
+        const engine = await Engine.open(config.dataDir, { fault });
         cleanup.unshift(() => engine.close());
         const reader = await engine.store.reader();
         cleanup.unshift(() => reader.close());
@@ -79,6 +80,7 @@ export function startCommand(program: Command): void {
             progress.record(r);
             log.debug({ batch: Number(r.result.batchId), read: r.result.read, valid: r.result.valid, ms: Math.round(r.ms), lag_ms: r.lagMs }, "batch committed");
           },
+          afterAck: () => fault?.("after_ack"),
           onError: (err, attempt, backoffMs) =>
             log.error({ attempt, backoff_ms: backoffMs }, `batch failed: ${describeBatchError(err, config.dataDir)}`),
         });
