@@ -71,9 +71,11 @@ export async function replayDeadLetters(
   }
   if (passing.length) {
     const result = await engine.processBatch(passing, "replay:dead_letters", {
-      name: "remove-replayed-dead-letters",
-      beforeCommit: async (tx) => {
-        await tx.run(`DELETE FROM ops.dead_letters WHERE dl_id IN (SELECT unnest($ids::VARCHAR[]))`, { ids: passingIds });
+      extra: {
+        name: "remove-replayed-dead-letters",
+        beforeCommit: async (tx) => {
+          await tx.run(`DELETE FROM ops.dead_letters WHERE dl_id IN (SELECT unnest($ids::VARCHAR[]))`, { ids: passingIds });
+        },
       },
     });
     summary.replayed = result.valid;

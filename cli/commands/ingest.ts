@@ -43,7 +43,15 @@ export function ingestCommand(program: Command): void {
             log.info({ batch: Number(r.batchId), read: r.read, valid: r.valid, duplicates: r.duplicates, dead_lettered: r.deadLettered, ms: Math.round(ms), phases: roundPhases(r.phases) }, "batch committed"),
         });
         const secs = (performance.now() - t0) / 1000;
-        log.info({ ...totals, seconds: Number(secs.toFixed(2)), events_per_s: Math.round(totals.read / secs) }, "ingest done");
+        log.info(
+          {
+            ...totals,
+            seconds: Number(secs.toFixed(2)),
+            events_per_s: Math.round(totals.read / secs),
+            peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+          },
+          "ingest done",
+        );
         if (flags.json) process.stdout.write(JSON.stringify(totals) + "\n");
         else process.stdout.write(`read ${totals.read}, valid ${totals.valid}, duplicates ${totals.duplicates}, dead-lettered ${totals.dead_lettered}, card numbers redacted ${totals.pans_redacted}\n`);
       } finally {

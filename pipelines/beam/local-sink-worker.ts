@@ -1,0 +1,78 @@
+/**
+ * The commit worker thread of the DirectRunner sink (see local-sink.ts): it
+ * opens the data dir with the local runner's Engine (which runs crash
+ * recovery first) and commits each batch with the local runner's
+ * `processBatch`. The Decode and Validate steps already ran in Beam, so the
+ * commit is given replay steps that return each message's recorded outcome:
+ * the commit dedupes, claims, projects and writes exactly as it does for the
+ * local runner, without parsing anything twice.
+ */
+import { listValue } from "@duckdb/node-api";
+import { unwrapKey } from "../../sinks/keys/subject-keys.js";
+import { type Totals, Engine, addToTotals, emptyTotals } from "../local/engine.js";
+import { FAULT_POINTS, type FaultPoint } from "../local/process-batch.js";
+import type { ElementSteps } from "../ingest-steps.js";
+import type { DeadLetter, Decoded, RawMessage, ValidEvent } from "../../transforms/types.js";
+import { serveHandlers } from "./blocking-bridge.js";
+import type { CommittedBatch, LocalSinkInit } from "./local-sink.js";
+import { type ReplayedMessage, decodeBatch } from "./replayed-batch.js";
+
+/** Steps that hand back the outcome Beam computed: a decode-stage dead letter at Decode, the rest at Validate. */
+const REPLAY_STEPS: ElementSteps = [
+  {
+    name: "Decode",
+    run: (m: RawMessage) => {
+      const outcome = (m as ReplayedMessage).outcome;
+      return !outcome.ok && outcome.stage === "decode" ? outcome : ({ ok: true, value: {}, message: m } satisfies Decoded);
+    },
+  },
+  { name: "Validate", run: (d: Decoded): ValidEvent | DeadLetter => (d.message as ReplayedMessage).outcome },
+];
+
+function faultHook(init: LocalSinkInit): ((p: FaultPoint) => void) | undefined {
+  if (!init.faultAt) return undefined;
+  if (!(FAULT_POINTS as readonly string[]).includes(init.faultAt)) throw new Error(`faultAt must be one of ${FAULT_POINTS.join(", ")}`);
+  const counts = new Map<FaultPoint, number>();
+  return (point) => {
+    const n = (counts.get(point) ?? 0) + 1;
+    counts.set(point, n);
+    if (point === init.faultAt && n === (init.faultBatch ?? 1)) process.kill(process.pid, "SIGKILL");
+  };
+}
+
+serveHandlers<LocalSinkInit>(async (init) => {
+  const fault = faultHook(init);
+  const engine = await Engine.open(init.dataDir, { fault });
+  const totals: Totals = emptyTotals();
+  return {
+    ready: async () => true,
+    commit: async (text: string): Promise<CommittedBatch> => {
+      const t0 = performance.now();
+      // Through the Engine, so its extensions (Gold window marks) run exactly as for the local runner.
+      const r = await engine.processBatch(decodeBatch(text), init.origin, { steps: REPLAY_STEPS });
+      addToTotals(totals, r);
+      return {
+        batch: Number(r.batchId),
+        read: r.read,
+        valid: r.valid,
+        duplicates: r.duplicates,
+        dead_lettered: r.deadLettered,
+        ms: Math.round(performance.now() - t0),
+      };
+    },
+    totals: async () => totals,
+    /** Subject data keys by kid (base64), for replaying Bronze; missing kids are erased subjects. */
+    subjectKeys: async (kids: string[]) => {
+      if (kids.length === 0) return {};
+      const rows = await engine.store.query(
+        `SELECT kid, to_base64(wrapped_key) AS w FROM ops.subject_keys WHERE kid IN (SELECT unnest($kids::VARCHAR[]))`,
+        { kids: listValue(kids) },
+      );
+      return Object.fromEntries(rows.map((r) => [r.kid as string, unwrapKey(Buffer.from(r.w as string, "base64"), engine.keys.kek).toString("base64")]));
+    },
+    close: async () => {
+      engine.close();
+      return true;
+    },
+  };
+});

@@ -1,0 +1,56 @@
+/**
+ * The functions Beam runs on its workers for the ingest steps. Beam
+ * serializes what it is given to `map`/`flatMap`; a function that captures a
+ * variable would fail there (design.md), so each one here is an exported
+ * top-level function registered with `requireForSerialization`, and its
+ * configuration travels as the map's context argument.
+ *
+ * Nothing here implements a step: `runElementStep` walks the step list of
+ * `pipelines/ingest-steps.ts`, built once per worker process.
+ */
+import { requireForSerialization } from "./sdk.js";
+import { createRegistry } from "../../schemas/registry.js";
+import type { DeadLetter, RawMessage } from "../../transforms/types.js";
+import { type ElementStep, type ElementSteps, elementSteps } from "../ingest-steps.js";
+
+/** The name under which workers `require` this module (the package is installed in the worker image). */
+export const STEP_FNS_MODULE = "ecom-stream/dist/pipelines/beam/step-fns.js";
+
+/** A step's outcome as a tagged union, for `split(["ok", "dead"])`: the dead letter is a side output, not an exception. */
+export type Tagged<T> = { ok: T } | { dead: DeadLetter };
+
+let steps: ElementSteps | undefined;
+
+/** The step list, built once per worker process (the registry compiles the schemas). */
+export function workerSteps(): ElementSteps {
+  return (steps ??= elementSteps(createRegistry()));
+}
+
+/** Runs element step number `ctx.step` of the step list on one element. */
+export function runElementStep(input: unknown, ctx: { step: number }): Tagged<unknown> {
+  const step = workerSteps()[ctx.step] as ElementStep<unknown, { ok: true }> | undefined;
+  if (!step) throw new Error(`the ingest step list has no step ${ctx.step}`);
+  const r = step.run(input);
+  return r.ok ? { ok: r } : { dead: r };
+}
+
+/** A Pub/Sub message as the cross-language read decodes it (PubsubMessage proto). */
+export interface PubsubMessageLike {
+  data?: Uint8Array | null;
+  attributes?: Record<string, string> | null;
+  messageId?: string | null;
+}
+
+/** Pub/Sub message -> the RawMessage every step takes. */
+export function toRawMessage(m: PubsubMessageLike, ctx: { origin: string }): RawMessage {
+  const data = m.data ?? new Uint8Array();
+  return {
+    // Buffer, not Uint8Array: decode reads `data.toString("utf8")`.
+    data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    attributes: m.attributes ?? {},
+    origin: ctx.origin,
+    receivedAtMs: Date.now(),
+  };
+}
+
+requireForSerialization(STEP_FNS_MODULE, { workerSteps, runElementStep, toRawMessage });
