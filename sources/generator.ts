@@ -671,9 +671,7 @@ interface Order {
   country: number;
   total: number;
   warehouse: number;
-  skus: number[];
-  qtys: number[];
-  prices: number[];
+  lines: number[]; // packed order lines: sku, quantity, unit price (minor), sku, ... (exact size: orders live for hours)
   method: number;
   gateway: number;
   paymentId: string | undefined;
@@ -1410,6 +1408,13 @@ class Simulation {
   // Orders
 
   private newOrder(userId: string | undefined, cur: number, country: number, skus: number[], qtys: number[], prices: number[]): Order {
+    const n = skus.length;
+    const lines = new Array<number>(n * 3);
+    for (let i = 0; i < n; i++) {
+      lines[3 * i] = skus[i]!;
+      lines[3 * i + 1] = qtys[i]!;
+      lines[3 * i + 2] = prices[i]!;
+    }
     return {
       id: "ord_" + this.r.id12(),
       userId,
@@ -1417,9 +1422,7 @@ class Simulation {
       country,
       total: 0,
       warehouse: this.r.pick(COUNTRIES[country]!.warehouses),
-      skus,
-      qtys,
-      prices,
+      lines,
       method: -1,
       gateway: -1,
       paymentId: undefined,
@@ -1436,10 +1439,11 @@ class Simulation {
     const r = this.r;
     const items: { product_id: string; sku: string; quantity: number; unit_price_minor: number }[] = [];
     let subtotal = 0;
-    for (let i = 0; i < o.skus.length; i++) {
-      const sku = o.skus[i]!;
-      const q = o.qtys[i]!;
-      const price = o.prices[i]!;
+    const lines = o.lines;
+    for (let i = 0; i < lines.length; i += 3) {
+      const sku = lines[i]!;
+      const q = lines[i + 1]!;
+      const price = lines[i + 2]!;
       subtotal += q * price;
       items.push({ product_id: this.cat.products[this.cat.skuProduct[sku]!]!.id, sku: this.cat.skuCode[sku]!, quantity: q, unit_price_minor: price });
     }
@@ -1472,9 +1476,7 @@ class Simulation {
     const o = this.newOrder(s.userId, s.cur, s.country, s.cartSkus, s.cartQtys, s.cartPrices);
     this.createOrder(o, s.cartId, customer, s.id);
     s.cartId = undefined;
-    s.cartSkus = [];
-    s.cartQtys = [];
-    s.cartPrices = [];
+    s.cartSkus.length = s.cartQtys.length = s.cartPrices.length = 0; // the order copied them
     if (this.r.chance(0.3)) {
       s.phase = PH_BROWSE; // no confirmation page view: the session ends here
       s.maxSteps = s.steps + 1;
@@ -1542,7 +1544,7 @@ class Simulation {
         return;
       default:
         o.reason = r.pick(REFUND_REASONS);
-        o.refundAmount = r.chance(0.5) ? o.total : o.prices[0]!;
+        o.refundAmount = r.chance(0.5) ? o.total : o.lines[2]!;
         this.refund(o);
     }
   }
@@ -1699,14 +1701,14 @@ class Simulation {
 
   private orderStock(o: Order): boolean {
     const i = o.stockIdx++;
-    const sku = o.skus[i]!;
+    const sku = o.lines[3 * i]!;
     const k = sku * WAREHOUSES.length + o.warehouse;
     const old = this.cat.stock[k]!;
-    const q = Math.max(0, old - o.qtys[i]!);
+    const q = Math.max(0, old - o.lines[3 * i + 1]!);
     this.cat.stock[k] = q;
     const payload = { sku: this.cat.skuCode[sku]!, warehouse_id: WAREHOUSES[o.warehouse]!, quantity_on_hand: q, delta: q - old };
     this.emit("stock_update", "inventory-service", undefined, undefined, payload, this.clock);
-    if (o.stockIdx < o.skus.length) this.agenda.push(this.clock + 200 + this.r.float() * 1800, A_STOCK, o);
+    if (3 * o.stockIdx < o.lines.length) this.agenda.push(this.clock + 200 + this.r.float() * 1800, A_STOCK, o);
     return true;
   }
 
@@ -1717,7 +1719,7 @@ class Simulation {
       this.agenda.push(this.clock + MIN + r.float() * 29 * MIN, A_COD_COLLECT, o);
     } else if (r.chance(0.04)) {
       o.reason = r.pick(REFUND_REASONS);
-      o.refundAmount = r.chance(0.4) ? o.total : Math.min(o.total, o.prices[0]!);
+      o.refundAmount = r.chance(0.4) ? o.total : Math.min(o.total, o.lines[2]!);
       this.agenda.push(this.clock + 2 * HOUR + r.float() * 70 * HOUR, A_REFUND, o);
     }
     return true;
