@@ -14,11 +14,21 @@ export async function ingestFiles(
 ): Promise<Totals> {
   const files = listInputFiles(inputs);
   const totals = emptyTotals();
+  const origin = `files:${files.length}`;
+  // Two batches in flight: the next one is read and parsed (CPU, this thread)
+  // while the previous one waits on DuckDB, gzip and the disk (other threads).
+  // Commits stay strictly one after another.
+  let inflight: Promise<void> | undefined;
   for await (const batch of readNdjsonBatches(files, opts.batchSize)) {
+    const parsed = engine.parseBatch(batch);
+    await inflight;
     const t0 = performance.now();
-    const r = await engine.processBatch(batch, `files:${files.length}`);
-    addToTotals(totals, r);
-    opts.onBatch?.(r, performance.now() - t0);
+    inflight = engine.commitBatch(parsed, origin).then((r) => {
+      addToTotals(totals, r);
+      opts.onBatch?.(r, performance.now() - t0 + parsed.parseMs);
+    });
+    inflight.catch(() => undefined); // handled by the await above on the next turn or below
   }
+  await inflight;
   return totals;
 }

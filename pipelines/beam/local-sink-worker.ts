@@ -10,7 +10,7 @@
 import { listValue } from "@duckdb/node-api";
 import { unwrapKey } from "../../sinks/keys/subject-keys.js";
 import { type Totals, Engine, addToTotals, emptyTotals } from "../local/engine.js";
-import { FAULT_POINTS, type FaultPoint } from "../local/process-batch.js";
+import { faultHook } from "../local/fault.js";
 import type { ElementSteps } from "../ingest-steps.js";
 import type { DeadLetter, Decoded, RawMessage, ValidEvent } from "../../transforms/types.js";
 import { serveHandlers } from "./blocking-bridge.js";
@@ -29,19 +29,8 @@ const REPLAY_STEPS: ElementSteps = [
   { name: "Validate", run: (d: Decoded): ValidEvent | DeadLetter => (d.message as ReplayedMessage).outcome },
 ];
 
-function faultHook(init: LocalSinkInit): ((p: FaultPoint) => void) | undefined {
-  if (!init.faultAt) return undefined;
-  if (!(FAULT_POINTS as readonly string[]).includes(init.faultAt)) throw new Error(`faultAt must be one of ${FAULT_POINTS.join(", ")}`);
-  const counts = new Map<FaultPoint, number>();
-  return (point) => {
-    const n = (counts.get(point) ?? 0) + 1;
-    counts.set(point, n);
-    if (point === init.faultAt && n === (init.faultBatch ?? 1)) process.kill(process.pid, "SIGKILL");
-  };
-}
-
 serveHandlers<LocalSinkInit>(async (init) => {
-  const fault = faultHook(init);
+  const fault = faultHook(init.faultAt, init.faultBatch ?? 1);
   const engine = await Engine.open(init.dataDir, { fault });
   const totals: Totals = emptyTotals();
   return {

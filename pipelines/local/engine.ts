@@ -12,7 +12,17 @@ import { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
 import { LocalBronze } from "../../sinks/local-files/bronze.js";
 import type { RawMessage } from "../../transforms/types.js";
 import { type ElementSteps, elementSteps } from "../ingest-steps.js";
-import { type BatchExtension, type BatchResult, type FaultPoint, processBatch, recover } from "./process-batch.js";
+import { registerGold } from "../../gold/register.js"; // Gold (issue 4)
+import {
+  type BatchDeps,
+  type BatchExtension,
+  type BatchResult,
+  type FaultPoint,
+  type ParsedBatch,
+  commitBatch,
+  parseBatch,
+  recover,
+} from "./process-batch.js";
 
 export interface Totals {
   read: number;
@@ -57,7 +67,7 @@ export class Engine {
     const store = await DuckDbStore.open(dbFile);
     const bronze = new LocalBronze(dataDir);
     await recover(store, bronze);
-    return new Engine(dataDir, store, bronze, keys, new SubjectKeyring(keys.kek), elementSteps(opts.registry ?? createRegistry()), opts.fault);
+    return registerGold(new Engine(dataDir, store, bronze, keys, new SubjectKeyring(keys.kek), elementSteps(opts.registry ?? createRegistry()), opts.fault)); // Gold (issue 4): tables, interrupted refreshes, per-batch window marks + refresh
   }
 
   private readonly extensions: BatchExtension[] = [];
@@ -67,21 +77,39 @@ export class Engine {
     this.extensions.push(extension);
   }
 
-  /** Runs one batch through every step and commits it; `extra` joins this batch only. */
-  processBatch(messages: readonly RawMessage[], origin: string, extra?: BatchExtension): Promise<BatchResult> {
-    return processBatch(
-      messages,
-      {
-        store: this.store,
-        bronze: this.bronze,
-        keyring: this.keyring,
-        steps: this.steps,
-        tokenKey: this.keys.tokenKey,
-        fault: this.fault,
-        extensions: extra ? [...this.extensions, extra] : this.extensions,
-      },
-      origin,
-    );
+  /**
+   * Runs one batch through every step and commits it. `extra` joins this batch
+   * only; `steps` replaces Decode/Validate (the Beam sink hands over outcomes
+   * its own steps computed) while every extension still runs.
+   */
+  processBatch(
+    messages: readonly RawMessage[],
+    origin: string,
+    opts: { extra?: BatchExtension; steps?: ElementSteps } = {},
+  ): Promise<BatchResult> {
+    return this.commitBatch(this.parseBatch(messages, opts.steps), origin, opts.extra);
+  }
+
+  /** The CPU half of a batch (no IO): callers may parse the next batch while the previous one commits. */
+  parseBatch(messages: readonly RawMessage[], steps: ElementSteps = this.steps): ParsedBatch {
+    return parseBatch(messages, steps);
+  }
+
+  /** Commits a parsed batch. One at a time: await each before starting the next. */
+  commitBatch(parsed: ParsedBatch, origin: string, extra?: BatchExtension): Promise<BatchResult> {
+    return commitBatch(parsed, this.deps(extra), origin);
+  }
+
+  private deps(extra?: BatchExtension): BatchDeps {
+    return {
+      store: this.store,
+      bronze: this.bronze,
+      keyring: this.keyring,
+      steps: this.steps,
+      tokenKey: this.keys.tokenKey,
+      fault: this.fault,
+      extensions: extra ? [...this.extensions, extra] : this.extensions,
+    };
   }
 
   close(): void {

@@ -78,26 +78,46 @@ export function deadLetterRow(dl: DeadLetter): DeadLetterRow {
   };
 }
 
+/** Steps 1-3a (pure, CPU only): parse every message and drop in-batch duplicates. */
+export interface ParsedBatch {
+  read: number;
+  unique: ValidEvent[];
+  dead: DeadLetter[];
+  inBatchDuplicates: number;
+  pansRedacted: number;
+  parseMs: number;
+}
+
+export function parseBatch(messages: readonly RawMessage[], steps: ElementSteps): ParsedBatch {
+  const t0 = performance.now();
+  const valid: ValidEvent[] = [];
+  const dead: DeadLetter[] = [];
+  let pans = 0;
+  for (const m of messages) {
+    const r = parseMessage(steps, m);
+    pans += r.pansRedacted;
+    if (r.ok) valid.push(r);
+    else dead.push(r);
+  }
+  const { unique, duplicates } = dedupeWithinBatch(valid);
+  return { read: messages.length, unique, dead, inBatchDuplicates: duplicates, pansRedacted: pans, parseMs: performance.now() - t0 };
+}
+
 export async function processBatch(messages: readonly RawMessage[], deps: BatchDeps, origin: string): Promise<BatchResult> {
-  const phases: Record<string, number> = {};
+  return commitBatch(parseBatch(messages, deps.steps), deps, origin);
+}
+
+/** Steps 3b-5: claim, project, write and commit a parsed batch (one transaction; see the header). */
+export async function commitBatch(parsed: ParsedBatch, deps: BatchDeps, origin: string): Promise<BatchResult> {
+  const phases: Record<string, number> = { parse: parsed.parseMs };
   let mark = performance.now();
   const lap = (name: string) => {
     const now = performance.now();
     phases[name] = (phases[name] ?? 0) + (now - mark);
     mark = now;
   };
-  const valid: ValidEvent[] = [];
-  const dead: DeadLetter[] = [];
-  let pans = 0;
-  for (const m of messages) {
-    const r = parseMessage(deps.steps, m);
-    pans += r.pansRedacted;
-    if (r.ok) valid.push(r);
-    else dead.push(r);
-  }
-  const { unique, duplicates: inBatchDuplicates } = dedupeWithinBatch(valid);
-
-  lap("parse");
+  const { unique, dead, inBatchDuplicates } = parsed;
+  const pans = parsed.pansRedacted;
   const tx = await deps.store.begin();
   try {
     const freshIds = await tx.claimEventIds(unique.map((v) => v.event.event_id));
@@ -148,7 +168,7 @@ export async function processBatch(messages: readonly RawMessage[], deps: BatchD
     lap("ops");
     const result: BatchResult = {
       batchId: tx.batchId,
-      read: messages.length,
+      read: parsed.read,
       valid: fresh.length,
       duplicates: inBatchDuplicates + (unique.length - fresh.length) + (dead.length - newDead),
       deadLettered: newDead,
