@@ -6,9 +6,14 @@
 import { Command } from "commander";
 import { UsageError } from "./config.js";
 import { deadLettersCommand } from "./commands/dead-letters.js";
+import { deployCommand } from "./commands/deploy.js";
+import { generateCommand } from "./commands/generate.js";
+import { goldCommand } from "./commands/gold.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { queryCommand } from "./commands/query.js";
+import { reportCommand } from "./commands/report.js";
 import { schemasCommand } from "./commands/schemas.js";
+import { startCommand } from "./commands/start.js";
 
 const program = new Command();
 program
@@ -16,10 +21,15 @@ program
   .description("ecom-stream: e-commerce events from Pub/Sub to Bronze, Silver and Gold, exactly once")
   .showHelpAfterError();
 
+startCommand(program);
 ingestCommand(program);
+generateCommand(program);
 queryCommand(program);
 schemasCommand(program);
 deadLettersCommand(program);
+deployCommand(program);
+goldCommand(program);
+reportCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);

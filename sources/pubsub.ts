@@ -13,7 +13,7 @@
  * extended by the client library while messages wait in the buffer or are
  * being processed (up to 60 min), so slow batches are not redelivered.
  */
-import { PubSub, type ClientConfig, type Message, type Subscription, type Topic } from "@google-cloud/pubsub";
+import { Duration, PubSub, type ClientConfig, type Message, type Subscription, type Topic } from "@google-cloud/pubsub";
 import { isEmulatorReachable } from "./pubsub-emulator.js";
 
 export interface PubSubTarget {
@@ -190,7 +190,7 @@ export class PubSubBatchSource {
   readonly #onMessage = (m: Message) => this.#receive(m);
   readonly #onError = (err: unknown) => this.#fail(err);
 
-  constructor(t: PubSubTarget, opts?: { maxStreams?: number; maxOutstanding?: number }) {
+  constructor(t: PubSubTarget, opts?: { maxStreams?: number; maxOutstanding?: number; maxAckDeadlineSeconds?: number }) {
     checkTarget(t, ["subscription"]);
     this.#target = t;
     this.#client = new PubSub(clientConfig(t));
@@ -199,7 +199,12 @@ export class PubSubBatchSource {
       streamingOptions: { maxStreams: opts?.maxStreams ?? 8 },
       // maxBytes stays at the library default (100 MiB) as a memory cap for large messages.
       flowControl: { maxMessages: maxOutstanding, allowExcessMessages: false },
-      // Defaults kept on purpose: lease extension up to maxExtensionTime (60 min).
+      // Leases are extended (up to maxExtensionTime, 60 min) in steps of at most
+      // maxAckDeadline. The library's default step grows to 10 min with slow acks,
+      // so after a crash the unacked messages would wait that long to come back;
+      // 20 s keeps redelivery after a crash prompt while a slow batch keeps its lease.
+      minAckDeadline: Duration.from({ seconds: 10 }),
+      maxAckDeadline: Duration.from({ seconds: opts?.maxAckDeadlineSeconds ?? 20 }),
       // On close, messages not acked yet are nacked so they are redelivered at once.
       closeOptions: { behavior: "NACK" },
     });

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { generateToPubSub } from "../../jobs/generate.js";
 import { describeBatchError } from "../../pipelines/local/batch-errors.js";
+import { goldOf, registerGold } from "../../gold/register.js";
+import { goldRoutes } from "../../gold/routes.js";
 import { Engine } from "../../pipelines/local/engine.js";
 import { serveInstance } from "../../pipelines/local/instance.js";
 import { StreamRunner } from "../../pipelines/local/stream-runner.js";
@@ -60,11 +62,20 @@ export function startCommand(program: Command): void {
         await ensureTopicAndSubscription(t);
         const fault = faultHook(config);
         const engine = await Engine.open(config.dataDir, { fault });
-        cleanup.unshift(() => engine.close());
+        cleanup.unshift(async () => {
+          await goldOf(engine)?.flush(); // the day/hour windows still marked since the last timed refresh
+          engine.close();
+        });
+        // Minute- and key-grained Gold after every batch; day/hour tables every 5 s (a day window is a scan of the day).
+        await registerGold(engine, {
+          coarseRefreshEveryMs: 5000,
+          onError: (err) => log.error(`Gold refresh failed; its windows stay marked and are retried after the next batch: ${err.message}`),
+        });
         const reader = await engine.store.reader();
         cleanup.unshift(() => reader.close());
         const progress = new Progress();
         const server = await serveInstance(config.dataDir, reader.query, {
+          ...goldRoutes(engine),
           "GET /status": async () => ({ type: "application/json", body: JSON.stringify(progress.snapshot(runner.totals)) }),
         });
         cleanup.unshift(() => server.close());

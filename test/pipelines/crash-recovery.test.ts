@@ -48,10 +48,12 @@ describe.skipIf("skip" in emulator)("crash at every commit step, restart, exactl
     await Promise.all(
       FAULT_POINTS.map(async (point) => {
         const dataDir = path.join(base, point);
-        const args = ["start", "--no-generator", "--idle-exit", "25", "--batch-size", "300", "--batch-wait-ms", "200", "--max-streams", "2",
+        const args = ["start", "--no-generator", "--idle-exit", "35", "--batch-size", "300", "--batch-wait-ms", "200", "--max-streams", "2",
           "--data-dir", dataDir, "--project-id", projectId, "--topic", TOPIC, "--subscription", `crash-${point}`];
         const env = { PUBSUB_EMULATOR_HOST: host, ECOM_LOG_LEVEL: "warn" };
         const first = await runCli(args, { ...env, ECOM_FAULT_AT: point, ECOM_FAULT_BATCH: "2" });
+        // The restarted run waits for redelivery: the killed run's leases lapse after at
+        // most the source's maxAckDeadline (20 s), so 35 s of silence means nothing is left.
         const second = await runCli(args, env);
         results.set(point, { first, second, dataDir });
       }),

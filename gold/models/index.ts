@@ -1,0 +1,27 @@
+/** Every Gold model, in the order they are built and documented. */
+import type { GoldModel } from "../model.js";
+import { cartAbandonment } from "./cart-abandonment.js";
+import { conversionFunnel } from "./conversion-funnel.js";
+import { customerActivity } from "./customer-activity.js";
+import { dailyRevenue } from "./daily-revenue.js";
+import { inventoryLevels } from "./inventory-levels.js";
+import { orderFulfilment } from "./order-fulfilment.js";
+import { paymentHealth } from "./payment-health.js";
+import { revenueByMinute } from "./revenue-by-minute.js";
+
+export const GOLD_MODELS: readonly GoldModel[] = [
+  dailyRevenue,
+  revenueByMinute,
+  conversionFunnel,
+  cartAbandonment,
+  paymentHealth,
+  orderFulfilment,
+  inventoryLevels,
+  customerActivity,
+];
+
+export function goldModel(name: string): GoldModel {
+  const m = GOLD_MODELS.find((x) => x.name === name || `gold.${x.name}` === name);
+  if (!m) throw new Error(`no Gold model ${name}; the models are: ${GOLD_MODELS.map((x) => x.name).join(", ")}`);
+  return m;
+}

@@ -1,0 +1,54 @@
+/**
+ * `ecom gold rebuild`: recompute Gold tables (or the days [from, to] of them)
+ * from Silver. Through the running instance when there is one, else on the
+ * data dir's file; then any windows still marked dirty are refreshed.
+ */
+import fs from "node:fs";
+import { type RebuildOptions } from "../gold/duckdb/executor.js";
+import { goldOf, registerGold } from "../gold/register.js";
+import { Engine, storePath } from "../pipelines/local/engine.js";
+import { type InstanceInfo, findInstance } from "../pipelines/local/instance.js";
+
+export interface RebuildResult {
+  models: Record<string, number>;
+  ms: number;
+  via: "instance" | "file";
+}
+
+export async function goldRebuild(dataDir: string, opts: RebuildOptions): Promise<RebuildResult> {
+  const instance = findInstance(dataDir);
+  if (instance) return { ...(await rebuildOnInstance(instance, opts)), via: "instance" };
+  return withEngine(dataDir, async (engine) => {
+    const gold = goldOf(engine)!.gold;
+    const r = await gold.rebuild(opts);
+    await gold.refresh();
+    return { ...r, via: "file" as const };
+  });
+}
+
+/** Opens the data dir's engine with Gold (which also finishes any interrupted refresh), runs `work`, closes. */
+export async function withEngine<T>(dataDir: string, work: (engine: Engine) => Promise<T>): Promise<T> {
+  if (!fs.existsSync(storePath(dataDir))) {
+    throw new Error(`no data in ${dataDir} yet: run \`ecom start\` or \`ecom ingest <file>\` first (or pass --data-dir)`);
+  }
+  const engine = await Engine.open(dataDir);
+  try {
+    await registerGold(engine);
+    return await work(engine);
+  } finally {
+    engine.close();
+  }
+}
+
+async function rebuildOnInstance(info: InstanceInfo, opts: RebuildOptions): Promise<{ models: Record<string, number>; ms: number }> {
+  const res = await fetch(`http://127.0.0.1:${info.port}/gold/rebuild`, { method: "POST", body: JSON.stringify(opts) });
+  const text = await res.text();
+  if (res.status === 404) {
+    throw new Error(
+      `the running ecom process (pid ${info.pid}) holds the data dir and does not serve Gold rebuilds.\n` +
+        `  Stop it and run \`ecom gold rebuild\` again, or restart it with a version that serves /gold/rebuild.`,
+    );
+  }
+  if (!res.ok) throw new Error(`Gold rebuild on the running instance (pid ${info.pid}) failed: ${text}\n  Run it again (a conflict with a batch clears on retry).`);
+  return JSON.parse(text) as { models: Record<string, number>; ms: number };
+}
