@@ -12,7 +12,6 @@
  * BENCH_SECONDS, BENCH_ONLY=rebuild,freshness as in bench/run.ts;
  * BENCH_GOLD_COARSE_MS: the day/hour refresh cadence, default 5000, 0 = every batch).
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -24,6 +23,7 @@ import { Engine } from "../pipelines/local/engine.js";
 import { type MessageSource, StreamRunner } from "../pipelines/local/stream-runner.js";
 import { startEmulator } from "../sources/pubsub-emulator.js";
 import { PubSubBatchSource, ensureTopicAndSubscription } from "../sources/pubsub.js";
+import { publishGenerated, waitUntil } from "./ingest.js";
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../cli/main.js");
 
@@ -200,14 +200,8 @@ export async function benchGoldFreshness(rate: number, seconds: number, dataDir:
     });
     const running = runner.run();
     const count = rate * seconds;
-    const publisher = spawn(
-      process.execPath,
-      [CLI, "generate", "--publish", "--count", String(count), "--rate", String(rate), "--seed", "11", "--project-id", projectId, "--topic", "events"],
-      { env: { ...process.env, PUBSUB_EMULATOR_HOST: emulator.host }, stdio: ["ignore", "ignore", "inherit"] },
-    );
-    await new Promise((resolve) => publisher.on("close", resolve));
-    const deadline = Date.now() + 60_000;
-    while (read < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    await publishGenerated(emulator.host, projectId, count, rate, 11);
+    await waitUntil(() => read >= count, 60_000);
     runner.stop();
     await running;
     await pubsub.close();

@@ -58,6 +58,22 @@ export async function benchFileIngest(file: string, dataDir: string): Promise<Fi
   return { events: totals.read!, seconds, events_per_s: Math.round(totals.read! / seconds), peak_rss_mb: peak, totals };
 }
 
+/** Publishes `count` generated messages at `rate`/s from a child `ecom generate --publish` (its CPU is not the runner's). */
+export async function publishGenerated(host: string, projectId: string, count: number, rate: number, seed: number): Promise<void> {
+  const publisher = spawn(
+    process.execPath,
+    [CLI, "generate", "--publish", "--count", String(count), "--rate", String(rate), "--seed", String(seed), "--project-id", projectId, "--topic", "events"],
+    { env: { ...process.env, PUBSUB_EMULATOR_HOST: host }, stdio: ["ignore", "ignore", "inherit"] },
+  );
+  await new Promise((resolve) => publisher.on("close", resolve));
+}
+
+/** Polls until `done()` or the timeout (the runner drains what was published). */
+export async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+}
+
 export interface LatencyBench {
   rate: number;
   seconds: number;
@@ -91,14 +107,8 @@ export async function benchEmulatorLatency(rate: number, seconds: number, dataDi
     });
     const running = runner.run();
     const count = rate * seconds;
-    const publisher = spawn(
-      process.execPath,
-      [CLI, "generate", "--publish", "--count", String(count), "--rate", String(rate), "--seed", "9", "--project-id", projectId, "--topic", "events"],
-      { env: { ...process.env, PUBSUB_EMULATOR_HOST: emulator.host }, stdio: ["ignore", "ignore", "inherit"] },
-    );
-    await new Promise((resolve) => publisher.on("close", resolve));
-    const deadline = Date.now() + 60_000;
-    while (read < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    await publishGenerated(emulator.host, projectId, count, rate, 9);
+    await waitUntil(() => read >= count, 60_000);
     runner.stop();
     await running;
     await source.close();

@@ -42,27 +42,14 @@ export function redactPansInText(text: string): { text: string; count: number } 
 /** Redacts PANs in every string of a JSON value, in place. Returns how many. */
 export function scrubPans(value: unknown): number {
   if (typeof value !== "object" || value === null) return 0;
+  const container = value as Record<string | number, unknown>;
   let count = 0;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const v = value[i];
-      if (typeof v === "string") {
-        const r = redactPansInText(v);
-        if (r.count) {
-          value[i] = r.text;
-          count += r.count;
-        }
-      } else count += scrubPans(v);
-    }
-    return count;
-  }
-  const obj = value as Record<string, unknown>;
-  for (const key in obj) {
-    const v = obj[key];
+  for (const key of Array.isArray(value) ? value.keys() : Object.keys(value)) {
+    const v = container[key];
     if (typeof v === "string") {
       const r = redactPansInText(v);
       if (r.count) {
-        obj[key] = r.text;
+        container[key] = r.text;
         count += r.count;
       }
     } else if (typeof v === "object" && v !== null) count += scrubPans(v);

@@ -88,44 +88,29 @@ export class LocalBronze {
 
   /** Deletes temporary files that no committed batch owns (run after finalizing pending batches). */
   async removeOrphans(): Promise<number> {
-    let removed = 0;
-    const walk = async (dir: string): Promise<void> => {
-      let entries: fs.Dirent[];
-      try {
-        entries = await fs.promises.readdir(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) await walk(p);
-        else if (e.name.endsWith(".tmp")) {
-          await fs.promises.rm(p, { force: true });
-          removed++;
-        }
-      }
-    };
-    await walk(this.root);
-    return removed;
+    const orphans = await this.walk((name) => name.endsWith(".tmp"));
+    await Promise.all(orphans.map((p) => fs.promises.rm(p, { force: true })));
+    return orphans.length;
   }
 
   /** Every Bronze file in place, relative to the root. */
   async list(): Promise<string[]> {
-    const out: string[] = [];
-    const walk = async (dir: string): Promise<void> => {
-      let entries: fs.Dirent[];
-      try {
-        entries = await fs.promises.readdir(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) await walk(p);
-        else if (e.name.endsWith(".ndjson.gz") && !e.name.startsWith(".")) out.push(path.relative(this.root, p));
-      }
-    };
-    await walk(this.root);
-    return out.sort();
+    const files = await this.walk((name) => name.endsWith(".ndjson.gz") && !name.startsWith("."));
+    return files.map((p) => path.relative(this.root, p)).sort();
+  }
+
+  private async walk(pick: (name: string) => boolean, dir = this.root, out: string[] = []): Promise<string[]> {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fs.promises.readdir(dir, { withFileTypes: true });
+    } catch {
+      return out; // no Bronze yet
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) await this.walk(pick, p, out);
+      else if (pick(e.name)) out.push(p);
+    }
+    return out;
   }
 }
