@@ -92,7 +92,7 @@ export class Engine {
 
   /** The CPU half of a batch (no IO): callers may parse the next batch while the previous one commits. */
   parseBatch(messages: readonly RawMessage[], steps: ElementSteps = this.steps): ParsedBatch {
-    return parseBatch(messages, steps);
+    return parseBatch(messages, steps, this.keys.tokenKey);
   }
 
   /** Commits a parsed batch. One at a time: await each before starting the next. */

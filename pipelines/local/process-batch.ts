@@ -78,17 +78,36 @@ export function deadLetterRow(dl: DeadLetter): DeadLetterRow {
   };
 }
 
-/** Steps 1-3a (pure, CPU only): parse every message and drop in-batch duplicates. */
+/** Step 4's output for a batch's fresh events. */
+export interface Projection {
+  rows: Map<Domain, SilverRow[]>;
+  partitions: Map<string, string[]>;
+  drift: DriftCount[];
+  minT: number;
+  maxT: number;
+}
+
+/**
+ * Steps 1-3a done (parse every message, drop in-batch duplicates), step 4
+ * ready to run: the batch's unique event_ids with their subject key ids, and
+ * `project` for the ids that turn out fresh. In this thread (`parseBatch`) or
+ * in worker threads (`ParallelParser`), the same functions run.
+ */
 export interface ParsedBatch {
   read: number;
-  unique: ValidEvent[];
   dead: DeadLetter[];
   inBatchDuplicates: number;
   pansRedacted: number;
   parseMs: number;
+  /** Unique event_ids in arrival order, and the subject key id of each (undefined: no personal data owner). */
+  ids: string[];
+  kids: (string | undefined)[];
+  project(fresh: ReadonlySet<string>, keys: ReadonlyMap<string, SubjectKey>, ingestedAtMs: number): Projection | Promise<Projection>;
+  /** Frees what the parse holds when the batch will not be committed. */
+  discard?(): void;
 }
 
-export function parseBatch(messages: readonly RawMessage[], steps: ElementSteps): ParsedBatch {
+export function parseBatch(messages: readonly RawMessage[], steps: ElementSteps, tokenKey: TokenKey): ParsedBatch {
   const t0 = performance.now();
   const valid: ValidEvent[] = [];
   const dead: DeadLetter[] = [];
@@ -100,11 +119,52 @@ export function parseBatch(messages: readonly RawMessage[], steps: ElementSteps)
     else dead.push(r);
   }
   const { unique, duplicates } = dedupeWithinBatch(valid);
-  return { read: messages.length, unique, dead, inBatchDuplicates: duplicates, pansRedacted: pans, parseMs: performance.now() - t0 };
+  const kids = unique.map((v) => subjectKidOf(v, tokenKey));
+  return {
+    read: messages.length,
+    dead,
+    inBatchDuplicates: duplicates,
+    pansRedacted: pans,
+    parseMs: performance.now() - t0,
+    ids: unique.map((v) => v.event.event_id),
+    kids,
+    project: (fresh, keys, ingestedAtMs) => projectEvents(unique, kids, fresh, keys, { tokenKey, ingestedAtMs }),
+  };
+}
+
+/** Step 4 over the fresh events of a parsed batch (`kids` aligned with `events`). */
+export function projectEvents(
+  events: readonly ValidEvent[],
+  kids: readonly (string | undefined)[],
+  fresh: ReadonlySet<string>,
+  keys: ReadonlyMap<string, SubjectKey>,
+  ctx: { tokenKey: TokenKey; ingestedAtMs: number },
+): Projection {
+  const rows = new Map<Domain, SilverRow[]>();
+  const partitions = new Map<string, string[]>();
+  const drift = new Map<string, DriftCount>();
+  let minT = Infinity;
+  let maxT = -Infinity;
+  for (let i = 0; i < events.length; i++) {
+    const v = events[i]!;
+    if (!fresh.has(v.event.event_id)) continue;
+    if (v.extras) countDrift(drift, v);
+    if (v.eventTimeMs < minT) minT = v.eventTimeMs;
+    if (v.eventTimeMs > maxT) maxT = v.eventTimeMs;
+    const kid = kids[i];
+    const p = project(v, kid === undefined ? undefined : keys.get(kid), ctx);
+    let list = rows.get(p.domain);
+    if (!list) rows.set(p.domain, (list = []));
+    list.push(p.row);
+    let lines = partitions.get(p.partition);
+    if (!lines) partitions.set(p.partition, (lines = []));
+    lines.push(p.bronzeLine);
+  }
+  return { rows, partitions, drift: [...drift.values()], minT, maxT };
 }
 
 export async function processBatch(messages: readonly RawMessage[], deps: BatchDeps, origin: string): Promise<BatchResult> {
-  return commitBatch(parseBatch(messages, deps.steps), deps, origin);
+  return commitBatch(parseBatch(messages, deps.steps, deps.tokenKey), deps, origin);
 }
 
 /** Steps 3b-5: claim, project, write and commit a parsed batch (one transaction; see the header). */
@@ -116,43 +176,27 @@ export async function commitBatch(parsed: ParsedBatch, deps: BatchDeps, origin: 
     phases[name] = (phases[name] ?? 0) + (now - mark);
     mark = now;
   };
-  const { unique, dead, inBatchDuplicates } = parsed;
+  const { dead, inBatchDuplicates } = parsed;
   const pans = parsed.pansRedacted;
-  const tx = await deps.store.begin();
+  let tx: BatchTransaction;
   try {
-    const freshIds = await tx.claimEventIds(unique.map((v) => v.event.event_id));
-    const fresh = freshIds.size === unique.length ? unique : unique.filter((v) => freshIds.has(v.event.event_id));
+    tx = await deps.store.begin();
+  } catch (err) {
+    parsed.discard?.();
+    throw err;
+  }
+  try {
+    const fresh = await tx.claimEventIds(parsed.ids);
     lap("claim");
 
-    const kids: (string | undefined)[] = fresh.map((v) => subjectKidOf(v, deps.tokenKey));
-    const { keys, created } = await deps.keyring.resolve(
-      kids.filter((k): k is string => k !== undefined),
-      deps.store,
-    );
-
-    lap("keys");
-    const ingestedAtMs = Date.now();
-    const rows = new Map<Domain, SilverRow[]>();
-    const partitions = new Map<string, string[]>();
-    const drift = new Map<string, DriftCount>();
-    let minT = Infinity;
-    let maxT = -Infinity;
-    for (let i = 0; i < fresh.length; i++) {
-      const v = fresh[i]!;
-      if (v.extras) countDrift(drift, v);
-      if (v.eventTimeMs < minT) minT = v.eventTimeMs;
-      if (v.eventTimeMs > maxT) maxT = v.eventTimeMs;
-      const kid = kids[i];
-      const key: SubjectKey | undefined = kid === undefined ? undefined : keys.get(kid);
-      const p = project(v, key, { tokenKey: deps.tokenKey, ingestedAtMs });
-      let list = rows.get(p.domain);
-      if (!list) rows.set(p.domain, (list = []));
-      list.push(p.row);
-      let lines = partitions.get(p.partition);
-      if (!lines) partitions.set(p.partition, (lines = []));
-      lines.push(p.bronzeLine);
+    const freshKids: string[] = [];
+    for (let i = 0; i < parsed.ids.length; i++) {
+      const kid = parsed.kids[i];
+      if (kid !== undefined && fresh.has(parsed.ids[i]!)) freshKids.push(kid);
     }
-
+    const { keys, created } = await deps.keyring.resolve(freshKids, deps.store);
+    lap("keys");
+    const { rows, partitions, drift, minT, maxT } = await parsed.project(fresh, keys, Date.now());
     lap("project");
     // Bronze gzip + write runs on the thread pool while the Silver rows are appended.
     const bronzeWritten = deps.bronze.writeTemp(tx.batchId, partitions);
@@ -164,18 +208,18 @@ export async function commitBatch(parsed: ParsedBatch, deps: BatchDeps, origin: 
     deps.fault?.("after_bronze_temp");
     const newDead = await tx.writeDeadLetters(dead.map(deadLetterRow));
     await tx.putSubjectKeys(created);
-    await tx.recordDrift([...drift.values()]);
+    await tx.recordDrift(drift);
     lap("ops");
     const result: BatchResult = {
       batchId: tx.batchId,
       read: parsed.read,
-      valid: fresh.length,
-      duplicates: inBatchDuplicates + (unique.length - fresh.length) + (dead.length - newDead),
+      valid: fresh.size,
+      duplicates: inBatchDuplicates + (parsed.ids.length - fresh.size) + (dead.length - newDead),
       deadLettered: newDead,
       pansRedacted: pans,
       perDomain: Object.fromEntries([...rows].map(([d, r]) => [d, r.length])),
-      minEventTimeMs: fresh.length ? minT : undefined,
-      maxEventTimeMs: fresh.length ? maxT : undefined,
+      minEventTimeMs: fresh.size ? minT : undefined,
+      maxEventTimeMs: fresh.size ? maxT : undefined,
       rows,
       phases,
     };
@@ -205,6 +249,7 @@ export async function commitBatch(parsed: ParsedBatch, deps: BatchDeps, origin: 
     for (const ext of deps.extensions ?? []) await ext.afterCommit?.(result);
     return result;
   } catch (err) {
+    parsed.discard?.();
     await tx.rollback().catch(() => undefined);
     throw err;
   }
