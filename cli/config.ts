@@ -18,6 +18,8 @@ export const configSchema = z.object({
   batchSize: z.coerce.number().int().min(1).max(200_000).default(20_000),
   batchWaitMs: z.coerce.number().int().min(10).max(60_000).default(500),
   maxStreams: z.coerce.number().int().min(1).max(64).default(8),
+  /** Worker threads for parse/validate/tokenize/encrypt; 0 = all in the main thread. */
+  parseThreads: z.coerce.number().int().min(0).max(16).default(2),
   rate: z.coerce.number().positive().max(1_000_000).default(2_000),
   seed: z.coerce.number().int().default(42),
   duplicates: z.coerce.number().min(0).max(0.9).default(0.01),
@@ -40,6 +42,7 @@ const ENV: Record<string, keyof Config> = {
   ECOM_BATCH_SIZE: "batchSize",
   ECOM_BATCH_WAIT_MS: "batchWaitMs",
   ECOM_MAX_STREAMS: "maxStreams",
+  ECOM_PARSE_THREADS: "parseThreads",
   ECOM_LOG_LEVEL: "logLevel",
   ECOM_FAULT_AT: "faultAt",
   ECOM_FAULT_BATCH: "faultBatch",

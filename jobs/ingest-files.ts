@@ -20,7 +20,7 @@ export async function ingestFiles(
   // Commits stay strictly one after another.
   let inflight: Promise<void> | undefined;
   for await (const batch of readNdjsonBatches(files, opts.batchSize)) {
-    const parsed = engine.parseBatch(batch);
+    const parsed = await engine.parseBatch(batch);
     await inflight;
     const t0 = performance.now();
     inflight = engine.commitBatch(parsed, origin).then((r) => {

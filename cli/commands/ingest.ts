@@ -14,6 +14,7 @@ export function ingestCommand(program: Command): void {
     .argument("<paths...>", "files or folders")
     .option("--data-dir <dir>", "data directory (Bronze folder, DuckDB file, keys)")
     .option("--batch-size <n>", "events per committed batch")
+    .option("--parse-threads <n>", "worker threads for parse/validate/tokenize/encrypt (0: main thread only)")
     .option("--runner <runner>", "local (this process) or beam (Beam DirectRunner)", "local")
     .option("--json", "print a JSON summary as the last stdout line")
     .action(async (paths: string[], flags: Record<string, unknown>) => {
@@ -35,7 +36,7 @@ export function ingestCommand(program: Command): void {
         return;
       }
       if (flags.runner !== "local") throw new UsageError(`--runner=${String(flags.runner)} is not available; use --runner=local or --runner=beam`);
-      const engine = await Engine.open(config.dataDir, { fault: faultHook(config) });
+      const engine = await Engine.open(config.dataDir, { fault: faultHook(config), parseThreads: config.parseThreads });
       try {
         // A bounded load refreshes Gold once at the end; the marks are durable per batch meanwhile.
         await registerGold(engine, { refreshAfterCommit: false });

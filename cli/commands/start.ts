@@ -30,6 +30,7 @@ export function startCommand(program: Command): void {
     .option("--no-generator", "only consume the subscription (producers publish elsewhere)")
     .option("--idle-exit <seconds>", "exit once no message arrived for this long (for scripted runs)")
     .option("--batch-size <n>", "most events per committed batch")
+    .option("--parse-threads <n>", "worker threads for parse/validate/tokenize/encrypt (0: main thread only)")
     .option("--batch-wait-ms <ms>", "longest wait to fill a batch")
     .option("--max-streams <n>", "streaming-pull streams")
     .option("--project-id <id>", "GCP project id (the emulator accepts any)")
@@ -61,7 +62,7 @@ export function startCommand(program: Command): void {
       try {
         await ensureTopicAndSubscription(t);
         const fault = faultHook(config);
-        const engine = await Engine.open(config.dataDir, { fault });
+        const engine = await Engine.open(config.dataDir, { fault, parseThreads: config.parseThreads });
         cleanup.unshift(async () => {
           await goldOf(engine)?.flush(); // the day/hour windows still marked since the last timed refresh
           engine.close();

@@ -12,6 +12,7 @@ import { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
 import { LocalBronze } from "../../sinks/local-files/bronze.js";
 import type { RawMessage } from "../../transforms/types.js";
 import { type ElementSteps, elementSteps } from "../ingest-steps.js";
+import { ParallelParser } from "./parallel-parse.js";
 import { registerGold } from "../../gold/register.js"; // Gold (issue 4)
 import {
   type BatchDeps,
@@ -59,7 +60,14 @@ export class Engine {
     private readonly fault?: (p: FaultPoint) => void,
   ) {}
 
-  static async open(dataDir: string, opts: { fault?: (p: FaultPoint) => void; registry?: Registry } = {}): Promise<Engine> {
+  /**
+   * `parseThreads` > 0 runs steps 1-4 on that many worker threads (the default
+   * registry only; a custom registry parses in this thread).
+   */
+  static async open(
+    dataDir: string,
+    opts: { fault?: (p: FaultPoint) => void; registry?: Registry; parseThreads?: number } = {},
+  ): Promise<Engine> {
     fs.mkdirSync(dataDir, { recursive: true });
     const dbFile = storePath(dataDir);
     // Keys first: a data dir with a store but no readable keys fails closed before anything opens.
@@ -67,10 +75,13 @@ export class Engine {
     const store = await DuckDbStore.open(dbFile);
     const bronze = new LocalBronze(dataDir);
     await recover(store, bronze);
-    return registerGold(new Engine(dataDir, store, bronze, keys, new SubjectKeyring(keys.kek), elementSteps(opts.registry ?? createRegistry()), opts.fault)); // Gold (issue 4): tables, interrupted refreshes, per-batch window marks + refresh
+    const engine = new Engine(dataDir, store, bronze, keys, new SubjectKeyring(keys.kek), elementSteps(opts.registry ?? createRegistry()), opts.fault);
+    if (opts.parseThreads && !opts.registry) engine.parser = new ParallelParser(opts.parseThreads, keys.tokenKey);
+    return registerGold(engine); // Gold (issue 4): tables, interrupted refreshes, per-batch window marks + refresh
   }
 
   private readonly extensions: BatchExtension[] = [];
+  private parser: ParallelParser | undefined;
 
   /** Adds work to every batch (inside its transaction or after its commit). */
   use(extension: BatchExtension): void {
@@ -87,12 +98,13 @@ export class Engine {
     origin: string,
     opts: { extra?: BatchExtension; steps?: ElementSteps } = {},
   ): Promise<BatchResult> {
-    return this.commitBatch(this.parseBatch(messages, opts.steps), origin, opts.extra);
+    const parsed = opts.steps ? parseBatch(messages, opts.steps, this.keys.tokenKey) : this.parseBatch(messages);
+    return Promise.resolve(parsed).then((p) => this.commitBatch(p, origin, opts.extra));
   }
 
   /** The CPU half of a batch (no IO): callers may parse the next batch while the previous one commits. */
-  parseBatch(messages: readonly RawMessage[], steps: ElementSteps = this.steps): ParsedBatch {
-    return parseBatch(messages, steps, this.keys.tokenKey);
+  parseBatch(messages: readonly RawMessage[]): ParsedBatch | Promise<ParsedBatch> {
+    return this.parser ? this.parser.parse(messages) : parseBatch(messages, this.steps, this.keys.tokenKey);
   }
 
   /** Commits a parsed batch. One at a time: await each before starting the next. */
@@ -113,6 +125,7 @@ export class Engine {
   }
 
   close(): void {
+    void this.parser?.close();
     this.store.close();
   }
 }

@@ -1,0 +1,220 @@
+/**
+ * Steps 1-4 on worker threads. The steps are pure, so they run on every core
+ * while the commit thread does what must stay on one thread: the DuckDB
+ * transaction (claim, append, commit), the keyring and the Bronze renames.
+ * A batch is split into one contiguous chunk per worker; the first copy of an
+ * event_id in arrival order wins across chunks, exactly as `parseBatch` does
+ * in one thread, so both give the same commit.
+ */
+import { Worker } from "node:worker_threads";
+import type { Domain } from "../../schemas/registry.js";
+import type { DriftCount } from "../../sinks/duckdb/store.js";
+import type { SubjectKey } from "../../transforms/protect.js";
+import type { SilverRow } from "../../transforms/to-silver.js";
+import type { TokenKey } from "../../transforms/tokenize.js";
+import type { DeadLetter, RawMessage } from "../../transforms/types.js";
+import type { ParsedBatch, Projection } from "./process-batch.js";
+
+export type ToWorker =
+  | { op: "parse"; chunk: number; messages: readonly RawMessage[] }
+  | { op: "project"; chunk: number; fresh: string[]; keys: [string, Uint8Array][]; ingestedAtMs: number }
+  | { op: "drop"; chunk: number };
+
+interface Parsed {
+  chunk: number;
+  read: number;
+  dead: DeadLetter[];
+  inBatchDuplicates: number;
+  pansRedacted: number;
+  parseMs: number;
+  ids: string[];
+  kids: (string | undefined)[];
+}
+
+interface Projected {
+  chunk: number;
+  rows: [Domain, SilverRow[]][];
+  partitions: [string, string[]][];
+  drift: DriftCount[];
+  minT: number;
+  maxT: number;
+}
+
+// Run from TypeScript sources (vitest), the worker is taken from the build in
+// dist/ (`npm test` builds first): a worker thread cannot load .ts itself.
+const WORKER_URL = import.meta.url.endsWith(".ts")
+  ? new URL("../../dist/pipelines/local/parse-worker.js", import.meta.url)
+  : new URL("./parse-worker.js", import.meta.url);
+
+class ParseWorker {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private failure: Error | undefined;
+
+  constructor(tokenKey: TokenKey) {
+    this.worker = new Worker(WORKER_URL, {
+      workerData: { tokenKey: { id: tokenKey.id, secret: new Uint8Array(tokenKey.secret) } },
+    });
+    this.worker.on("message", (m: { chunk: number; error?: string }) => {
+      const w = this.waiting.get(m.chunk);
+      this.waiting.delete(m.chunk);
+      if (this.waiting.size === 0) this.worker.unref();
+      if (m.error) w?.reject(new Error(`parse worker failed: ${m.error}`));
+      else w?.resolve(m);
+    });
+    this.worker.on("error", (err) => this.fail(err));
+    this.worker.on("exit", (code) => {
+      if (code !== 0) this.fail(new Error(`parse worker exited with code ${code}`));
+    });
+    // Referenced only while a call waits on it: an idle pool never keeps the process alive.
+    this.worker.unref();
+  }
+
+  private fail(err: Error): void {
+    this.failure = err;
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
+  }
+
+  call<T>(msg: ToWorker): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<T>((resolve, reject) => {
+      this.worker.ref();
+      this.waiting.set(msg.chunk, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage(msg);
+    });
+  }
+
+  send(msg: ToWorker): void {
+    if (!this.failure) this.worker.postMessage(msg);
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+
+export class ParallelParser {
+  private readonly workers: ParseWorker[];
+  private nextChunk = 1;
+  /**
+   * Opens when the previous batch has posted its project (or was discarded).
+   * A worker runs its messages in order, so parsing the next batch must queue
+   * behind the previous batch's projection, not before it: the commit thread
+   * waits on that projection, while the next parse overlaps the rest of the commit.
+   */
+  private gate: Promise<void> = Promise.resolve();
+
+  constructor(threads: number, tokenKey: TokenKey) {
+    this.workers = Array.from({ length: threads }, () => new ParseWorker(tokenKey));
+  }
+
+  async parse(messages: readonly RawMessage[]): Promise<ParsedBatch> {
+    await this.gate;
+    let open!: () => void;
+    this.gate = new Promise<void>((resolve) => (open = resolve));
+    const t0 = performance.now();
+    const size = Math.ceil(messages.length / this.workers.length);
+    const jobs = this.workers
+      .map((w, i) => ({ w, part: messages.slice(i * size, (i + 1) * size), chunk: this.nextChunk++ }))
+      .filter((j) => j.part.length > 0);
+    const parts = await Promise.all(jobs.map((j) => j.w.call<Parsed>({ op: "parse", chunk: j.chunk, messages: j.part })));
+
+    // Across chunks the first copy of an id wins, as in one thread.
+    const owner = new Map<string, number>();
+    const ids: string[] = [];
+    const kids: (string | undefined)[] = [];
+    const dead: DeadLetter[] = [];
+    let inBatchDuplicates = 0;
+    let pansRedacted = 0;
+    parts.forEach((p, j) => {
+      inBatchDuplicates += p.inBatchDuplicates;
+      pansRedacted += p.pansRedacted;
+      for (const d of p.dead) dead.push({ ...d, raw: asBuffer(d.raw) });
+      for (let i = 0; i < p.ids.length; i++) {
+        const id = p.ids[i]!;
+        if (owner.has(id)) inBatchDuplicates++;
+        else {
+          owner.set(id, j);
+          ids.push(id);
+          kids.push(p.kids[i] ?? undefined);
+        }
+      }
+    });
+    return {
+      read: messages.length,
+      dead,
+      inBatchDuplicates,
+      pansRedacted,
+      parseMs: performance.now() - t0,
+      ids,
+      kids,
+      project: async (fresh: ReadonlySet<string>, keys: ReadonlyMap<string, SubjectKey>, ingestedAtMs: number) => {
+        const perChunk: string[][] = jobs.map(() => []);
+        const kidsPerChunk: Set<string>[] = jobs.map(() => new Set());
+        for (let i = 0; i < ids.length; i++) {
+          const id = ids[i]!;
+          if (!fresh.has(id)) continue;
+          const j = owner.get(id)!;
+          perChunk[j]!.push(id);
+          const kid = kids[i];
+          if (kid !== undefined) kidsPerChunk[j]!.add(kid);
+        }
+        const calls = jobs.map((job, j) =>
+            job.w.call<Projected>({
+              op: "project",
+              chunk: job.chunk,
+              fresh: perChunk[j]!,
+              keys: [...kidsPerChunk[j]!].flatMap((kid) => {
+                const k = keys.get(kid);
+                return k ? [[kid, new Uint8Array(k.key)] as [string, Uint8Array]] : [];
+              }),
+              ingestedAtMs,
+            }),
+        );
+        open();
+        return merge(await Promise.all(calls));
+      },
+      discard: () => {
+        for (const j of jobs) j.w.send({ op: "drop", chunk: j.chunk });
+        open();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Chunks in order, so rows and Bronze lines keep arrival order as in one thread. */
+function merge(parts: Projected[]): Projection {
+  const rows = new Map<Domain, SilverRow[]>();
+  const partitions = new Map<string, string[]>();
+  const drift = new Map<string, DriftCount>();
+  let minT = Infinity;
+  let maxT = -Infinity;
+  for (const p of parts) {
+    for (const [d, list] of p.rows) {
+      const into = rows.get(d);
+      if (into) for (const r of list) into.push(r);
+      else rows.set(d, list);
+    }
+    for (const [name, lines] of p.partitions) {
+      const into = partitions.get(name);
+      if (into) for (const l of lines) into.push(l);
+      else partitions.set(name, lines);
+    }
+    for (const d of p.drift) {
+      const k = `${d.eventType}\u0000${d.schemaVersion}\u0000${d.path}`;
+      const cur = drift.get(k);
+      if (cur) cur.events += d.events;
+      else drift.set(k, { ...d });
+    }
+    minT = Math.min(minT, p.minT);
+    maxT = Math.max(maxT, p.maxT);
+  }
+  return { rows, partitions, drift: [...drift.values()], minT, maxT };
+}
