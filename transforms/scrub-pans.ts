@@ -10,6 +10,9 @@ export const PAN_REDACTION = "[REDACTED_PAN]";
 // glued to further digits on either side.
 const PAN_CANDIDATE = /(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/g;
 const MAYBE_PAN = /\d(?:[ -]?\d){12}/;
+// A UUID is 32 hex digits in 8-4-4-4-12 groups, not a 13-19 digit card number,
+// even when its groups happen to be all decimal digits.
+const UUID = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
 
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -30,7 +33,9 @@ export function luhnValid(digits: string): boolean {
 export function redactPansInText(text: string): { text: string; count: number } {
   if (!MAYBE_PAN.test(text)) return { text, count: 0 };
   let count = 0;
-  const out = text.replace(PAN_CANDIDATE, (match) => {
+  const uuids = text.includes("-") ? [...text.matchAll(UUID)].map((m) => [m.index, m.index + m[0].length] as const) : [];
+  const out = text.replace(PAN_CANDIDATE, (match: string, offset: number) => {
+    if (uuids.some(([from, to]) => offset < to && offset + match.length > from)) return match;
     const digits = match.replace(/[ -]/g, "");
     if (digits.length < 13 || digits.length > 19 || !luhnValid(digits)) return match;
     count++;

@@ -18,6 +18,8 @@ describe("PAN scrubbing", () => {
     ["12345678901234567890123", 0], // 23 digits: not a 13-19 digit value
     ["order 0b8e5a7e-4c1f-4d2a-9a3b-1c2d3e4f5a6b", 0],
     ["+1 555 0100", 0],
+    ["00000000-0000-4000-8000-000000000011", 0], // an all-digit UUID is not a card number
+    ["12345678-1234-4123-8123-123456789012 paid with 4111-1111-1111-1111", 1],
   ])("finds %j: %i", (text, count) => {
     const r = redactPansInText(text);
     expect(r.count).toBe(count);
