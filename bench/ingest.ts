@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { generateToFile } from "../jobs/generate.js";
+import { registerGold } from "../gold/register.js";
 import { Engine } from "../pipelines/local/engine.js";
 import { StreamRunner } from "../pipelines/local/stream-runner.js";
 import { startEmulator } from "../sources/pubsub-emulator.js";
@@ -91,7 +92,9 @@ export async function benchEmulatorLatency(rate: number, seconds: number, dataDi
   const target = { projectId, topic: "events", subscription: "events-bench", emulatorHost: emulator.host };
   try {
     await ensureTopicAndSubscription(target);
-    const engine = await Engine.open(dataDir);
+    // As `ecom start` runs it: parse threads, Gold day/hour tables every 5 s.
+    const engine = await Engine.open(dataDir, { parseThreads: 2 });
+    await registerGold(engine, { coarseRefreshEveryMs: 5000 });
     const source = new PubSubBatchSource(target, { maxStreams: 8, maxOutstanding: 50_000 });
     source.start();
     const latencies: number[] = [];
