@@ -92,8 +92,8 @@ export async function benchEmulatorLatency(rate: number, seconds: number, dataDi
   const target = { projectId, topic: "events", subscription: "events-bench", emulatorHost: emulator.host };
   try {
     await ensureTopicAndSubscription(target);
-    // As `ecom start` runs it: parse threads, Gold day/hour tables every 5 s.
-    const engine = await Engine.open(dataDir, { parseThreads: 2 });
+    // As `ecom start` runs it: Gold day/hour tables every 5 s (BENCH_PARSE_THREADS: parse worker threads, default 0).
+    const engine = await Engine.open(dataDir, { parseThreads: Number(process.env.BENCH_PARSE_THREADS ?? 0) });
     await registerGold(engine, { coarseRefreshEveryMs: 5000 });
     const source = new PubSubBatchSource(target, { maxStreams: 8, maxOutstanding: 50_000 });
     source.start();

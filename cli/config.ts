@@ -18,8 +18,8 @@ export const configSchema = z.object({
   batchSize: z.coerce.number().int().min(1).max(200_000).default(20_000),
   batchWaitMs: z.coerce.number().int().min(10).max(60_000).default(500),
   maxStreams: z.coerce.number().int().min(1).max(64).default(8),
-  /** Worker threads for parse/validate/tokenize/encrypt; 0 = all in the main thread. */
-  parseThreads: z.coerce.number().int().min(0).max(16).default(2),
+  /** Worker threads for parse/validate/tokenize/encrypt; 0 (default) = all in the main thread. On 2 cores they help bulk loads a little and hurt streaming latency (README, Benchmarks). */
+  parseThreads: z.coerce.number().int().min(0).max(16).default(0),
   rate: z.coerce.number().positive().max(1_000_000).default(2_000),
   seed: z.coerce.number().int().default(42),
   duplicates: z.coerce.number().min(0).max(0.9).default(0.01),
