@@ -78,20 +78,24 @@ export class BigQueryCommitter {
    */
   private async runJob(base: string, create: (id: string) => Promise<Job>, attempts = 8): Promise<void> {
     let last: unknown;
-    for (let attempt = 0; attempt < attempts; attempt++) {
+    // Only failures of jobs this call created count: ids that earlier bundles used up are stepped over.
+    for (let attempt = 0, failures = 0; failures < attempts; attempt++) {
       const id = `${base}_${attempt}`;
       let job: Job;
+      let attached = false;
       try {
         job = await create(id);
       } catch (err) {
         if (httpCode(err) !== 409) throw err;
         job = this.bq.job(id, { location: this.location });
+        attached = true;
       }
       try {
         await job.promise();
         return;
       } catch (err) {
         last = err;
+        if (!attached) failures++;
       }
     }
     throw new Error(`BigQuery job ${base} failed ${attempts} times; last error: ${(last as Error)?.message}`);
@@ -158,7 +162,9 @@ WHEN NOT MATCHED THEN INSERT (kid, wrapped_key, kek_id, created_at) VALUES (S.ki
     const destination = this.stagingTable(batch, part);
     await this.runJob(jobId(batch, part, "load"), async (id) => {
       const [job] = await this.bq.createJob({
-        jobReference: { jobId: id, location: this.location },
+        // createJob builds jobReference itself (from jobId/location) and replaces one passed in with a random id.
+        jobId: id,
+        location: this.location,
         configuration: {
           load: {
             sourceUris: [uri],
@@ -195,7 +201,7 @@ WHEN NOT MATCHED THEN INSERT (kid, wrapped_key, kek_id, created_at) VALUES (S.ki
       const staging = await this.load(batch, "dead_letters", req.deadLetters, loadSchema(DEAD_LETTER_COLUMNS));
       const cols = DEAD_LETTER_COLUMNS.map((c) => c.name).join(", ");
       statements.push(
-        `MERGE ${tableRef(this.datasets, "ops", "dead_letters")} T USING (SELECT DISTINCT * FROM ${staging}) S
+        `MERGE ${tableRef(this.datasets, "ops", "dead_letters")} T USING (SELECT * FROM ${staging} WHERE TRUE QUALIFY ROW_NUMBER() OVER (PARTITION BY dl_id) = 1) S
   ON T.dl_id = S.dl_id
   WHEN NOT MATCHED THEN INSERT (${cols}, batch_name) VALUES (${cols}, @batch);`,
       );
