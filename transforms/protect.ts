@@ -57,7 +57,8 @@ export function extractPii(
   let bag: Record<string, unknown> | null = null;
   for (const field of piiFieldsOf(eventType)) {
     const moved = takePath(event, field);
-    if (moved !== undefined) (bag ??= {})[field.path.join(".")] = moved;
+    // Erased markers (a replayed, erased person) are dropped, never encrypted under a new key.
+    if (moved !== undefined && !isErased(moved)) (bag ??= {})[field.path.join(".")] = moved;
   }
   if (extras) {
     for (const path of Object.keys(extras)) {
@@ -68,6 +69,10 @@ export function extractPii(
     }
   }
   return bag;
+}
+
+function isErased(v: unknown): boolean {
+  return v === ERASED || (v !== null && typeof v === "object" && Object.values(v).every((x) => x === ERASED));
 }
 
 function takePath(root: Record<string, unknown>, field: PiiField): unknown {
@@ -145,11 +150,28 @@ export function protectForBronze(
   return copy;
 }
 
-/** Puts decrypted personal fields back (replay from Bronze). `key` undefined = erased: fields stay absent. */
+/**
+ * What an erased person's required personal fields hold when their events are
+ * replayed from Bronze: the data key is gone, the values with it, but the event
+ * must stay valid so it is not lost. Silver turns the marker into null tokens.
+ */
+export const ERASED = "[ERASED]";
+
+// Personal fields the schemas require (the rest are optional and simply stay absent).
+const REQUIRED_WHEN_ERASED: Partial<Record<string, string[]>> = {
+  order_created: ["payload.customer.email"],
+};
+const ADDRESS_FIELDS = ["line1", "city", "postal_code"];
+
+/**
+ * Puts decrypted personal fields back (replay from Bronze). `key` undefined =
+ * erased: optional fields stay absent, required ones hold `ERASED`.
+ */
 export function restoreFromBronze(record: ProtectedEvent, key: Buffer | undefined): Record<string, unknown> {
   const { _pii, _pii_dropped, ...event } = record;
   void _pii_dropped;
-  if (!_pii || !key) return event;
+  if (!_pii) return event;
+  if (!key) return markErased(event);
   for (const [path, value] of Object.entries(decryptPii(_pii, key))) {
     const parts = path.split(".");
     let parent = event as Record<string, unknown>;
@@ -163,5 +185,18 @@ export function restoreFromBronze(record: ProtectedEvent, key: Buffer | undefine
     parent[leaf] =
       existing && typeof existing === "object" && value && typeof value === "object" ? { ...existing, ...value } : value;
   }
+  return event;
+}
+
+function markErased(event: Record<string, unknown>): Record<string, unknown> {
+  for (const path of REQUIRED_WHEN_ERASED[event.event_type as string] ?? []) {
+    const parts = path.split(".");
+    let parent: Record<string, unknown> | undefined = event;
+    for (const k of parts.slice(0, -1)) parent = parent?.[k] as Record<string, unknown> | undefined;
+    if (parent && typeof parent === "object" && parent[parts.at(-1)!] === undefined) parent[parts.at(-1)!] = ERASED;
+  }
+  // A shipping address left with only its country keeps the shape the schema requires.
+  const address = (event.payload as { customer?: { shipping_address?: Record<string, unknown> } } | undefined)?.customer?.shipping_address;
+  if (address && typeof address === "object") for (const f of ADDRESS_FIELDS) address[f] ??= ERASED;
   return event;
 }

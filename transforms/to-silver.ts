@@ -4,6 +4,7 @@
  */
 import { looksPersonal } from "../schemas/pii.js";
 import type { AnyEvent, Domain, EventOf } from "../schemas/registry.js";
+import { ERASED } from "./protect.js";
 import { type TokenKey, tokenize, tokenizeValue } from "./tokenize.js";
 import type { ValidEvent } from "./types.js";
 
@@ -131,13 +132,14 @@ function order(e: Order, row: SilverRow, key: TokenKey): void {
   row.total_minor = num(created?.total_minor);
   row.currency = str(created?.currency);
   const customer = created?.customer;
-  row.customer_email_token = customer ? tokenize(customer.email, key, "email") : null;
+  // An erased person's replayed order carries ERASED markers: no token, not a shared one.
+  row.customer_email_token = customer && customer.email !== ERASED ? tokenize(customer.email, key, "email") : null;
   row.customer_phone_token = customer?.phone === undefined ? null : tokenize(customer.phone, key, "phone");
   row.customer_name_token = customer?.name === undefined ? null : tokenize(customer.name, key, "text");
   const address = customer?.shipping_address;
   if (address) {
     const { country, ...rest } = address;
-    row.shipping_address_token = tokenizeValue(rest, key);
+    row.shipping_address_token = Object.values(rest).every((v) => v === ERASED) ? null : tokenizeValue(rest, key);
     row.ship_country = country;
   } else {
     row.shipping_address_token = null;

@@ -6,6 +6,7 @@
 import type { Domain } from "../../schemas/registry.js";
 import { type Column, type ColumnType, EVENT_TABLES, type TableDef } from "../../schemas/silver.js";
 import type { SilverRow } from "../../transforms/to-silver.js";
+import { stateViewsDdl } from "./state-views.js";
 
 export interface BigQueryDatasets {
   project: string;
@@ -89,6 +90,7 @@ export function allBigQueryDdl(d: BigQueryDatasets): string[] {
     }),
     createTableSql(tableRef(d, "ops", "subject_keys"), SUBJECT_KEY_COLUMNS, { clusterBy: ["kid"] }),
     createTableSql(tableRef(d, "ops", "batches"), BATCH_COLUMNS, { partitionBy: "DATE(committed_at)", clusterBy: ["batch_name"] }),
+    ...stateViewsDdl(d),
   ];
 }
 

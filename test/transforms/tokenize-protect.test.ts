@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createRegistry } from "../../schemas/registry.js";
 import { decode } from "../../transforms/decode.js";
-import { decryptPii, protectForBronze, restoreFromBronze, subjectKid, subjectOf } from "../../transforms/protect.js";
+import { ERASED, decryptPii, protectForBronze, restoreFromBronze, subjectKid, subjectOf } from "../../transforms/protect.js";
 import { toSilverRow } from "../../transforms/to-silver.js";
 import { tokenize } from "../../transforms/tokenize.js";
 import type { ValidEvent } from "../../transforms/types.js";
@@ -80,7 +80,11 @@ describe("Bronze protection", () => {
     const bronze = protectForBronze(v.event, v.extras, { kid: "sk_x", key: randomBytes(32) });
     expect(() => decryptPii(bronze._pii!, randomBytes(32))).toThrow();
     const restored = restoreFromBronze(bronze, undefined) as { payload: { customer: Record<string, unknown> } };
-    expect(restored.payload.customer.email).toBeUndefined();
+    // Required fields hold the marker (the event stays valid for replay), optional ones stay absent.
+    expect(restored.payload.customer.email).toBe(ERASED);
+    expect(restored.payload.customer.phone).toBeUndefined();
+    expect(restored.payload.customer.shipping_address).toEqual({ country: "US", line1: ERASED, city: ERASED, postal_code: ERASED });
+    expect(JSON.stringify(restored)).not.toMatch(/Ann|Main St|Springfield|555/);
   });
 
   it("uses the email as subject when there is no user_id, and drops PII when there is no subject", () => {
