@@ -20,16 +20,8 @@ export type ToWorker =
   | { op: "project"; chunk: number; fresh: string[]; keys: [string, Uint8Array][]; ingestedAtMs: number }
   | { op: "drop"; chunk: number };
 
-interface Parsed {
-  chunk: number;
-  read: number;
-  dead: DeadLetter[];
-  inBatchDuplicates: number;
-  pansRedacted: number;
-  parseMs: number;
-  ids: string[];
-  kids: (string | undefined)[];
-}
+/** A worker's parse of one chunk: the data half of a ParsedBatch. */
+type Parsed = Omit<ParsedBatch, "project" | "discard"> & { chunk: number };
 
 interface Projected {
   chunk: number;
