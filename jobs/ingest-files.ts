@@ -6,6 +6,7 @@
 import { type Engine, type Totals, addToTotals, emptyTotals } from "../pipelines/local/engine.js";
 import type { BatchResult } from "../pipelines/local/process-batch.js";
 import { listInputFiles, readNdjsonBatches } from "../sources/files.js";
+import type { RawMessage } from "../transforms/types.js";
 
 export async function ingestFiles(
   engine: Engine,
@@ -13,19 +14,30 @@ export async function ingestFiles(
   opts: { batchSize: number; onBatch?: (r: BatchResult, ms: number) => void },
 ): Promise<Totals> {
   const files = listInputFiles(inputs);
+  return ingestBatches(engine, readNdjsonBatches(files, opts.batchSize), `files:${files.length}`, opts.onBatch);
+}
+
+/**
+ * Any bounded stream of batches (files, a Bronze date range) into the engine.
+ * Two batches in flight: the next one is read and parsed while the previous
+ * one waits on DuckDB, gzip and the disk (other threads). Commits stay
+ * strictly one after another.
+ */
+export async function ingestBatches(
+  engine: Engine,
+  batches: Iterable<RawMessage[]> | AsyncIterable<RawMessage[]>,
+  origin: string,
+  onBatch?: (r: BatchResult, ms: number) => void,
+): Promise<Totals> {
   const totals = emptyTotals();
-  const origin = `files:${files.length}`;
-  // Two batches in flight: the next one is read and parsed (CPU, this thread)
-  // while the previous one waits on DuckDB, gzip and the disk (other threads).
-  // Commits stay strictly one after another.
   let inflight: Promise<void> | undefined;
-  for await (const batch of readNdjsonBatches(files, opts.batchSize)) {
+  for await (const batch of batches) {
     const parsed = await engine.parseBatch(batch);
     await inflight;
     const t0 = performance.now();
     inflight = engine.commitBatch(parsed, origin).then((r) => {
       addToTotals(totals, r);
-      opts.onBatch?.(r, performance.now() - t0 + parsed.parseMs);
+      onBatch?.(r, performance.now() - t0 + parsed.parseMs);
     });
     inflight.catch(() => undefined); // handled by the await above on the next turn or below
   }

@@ -81,7 +81,6 @@ export function project(
   ctx: { tokenKey: TokenKey; ingestedAtMs: number },
 ): Projected {
   const { domain, row } = toSilverRow(valid, ctx);
-  const key = subjectKey;
-  const bronze = protectForBronze(valid.event, valid.extras, key);
+  const bronze = protectForBronze(valid.event, valid.extras, subjectKey);
   return { domain, row, partition: partitionOf(valid.eventType, valid.eventTimeMs), bronzeLine: JSON.stringify(bronze) };
 }

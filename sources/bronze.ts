@@ -11,9 +11,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DuckDBInstance, listValue } from "@duckdb/node-api";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { type Kek, loadKeys } from "../sinks/keys/local-keys.js";
-import { unwrapKey } from "../sinks/keys/subject-keys.js";
+import { type Queryable, loadStoredKeys } from "../sinks/keys/subject-keys.js";
 import type { RawMessage } from "../transforms/types.js";
 import { type BronzeReadContext, bronzeFilesInRange, bronzeKids, readBronzeFile } from "../pipelines/beam/file-source.js";
 
@@ -33,18 +33,10 @@ export function kidsOf(root: string, names: readonly string[]): string[] {
   return bronzeKids(root, names);
 }
 
-interface Queryable {
-  query(sql: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]>;
-}
-
 /** Subject data keys (base64) by kid from an open store; erased subjects are missing. */
 export async function subjectKeysFromStore(store: Queryable, kek: Kek, kids: readonly string[]): Promise<Record<string, string>> {
-  if (kids.length === 0) return {};
-  const rows = await store.query(
-    `SELECT kid, to_base64(wrapped_key) AS w FROM ops.subject_keys WHERE kid IN (SELECT unnest($kids::VARCHAR[]))`,
-    { kids: listValue([...kids]) },
-  );
-  return Object.fromEntries(rows.map((r) => [r.kid as string, unwrapKey(Buffer.from(r.w as string, "base64"), kek).toString("base64")]));
+  const keys = await loadStoredKeys(store, kids, kek);
+  return Object.fromEntries([...keys].map(([kid, key]) => [kid, key.toString("base64")]));
 }
 
 /**

@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { ingestFiles } from "../../jobs/ingest-files.js";
+import { ingestBatches, ingestFiles } from "../../jobs/ingest-files.js";
 import { goldOf, registerGold } from "../../gold/register.js";
-import { type Totals, Engine, addToTotals, emptyTotals } from "../../pipelines/local/engine.js";
+import { type Totals, Engine } from "../../pipelines/local/engine.js";
 import type { BatchResult } from "../../pipelines/local/process-batch.js";
 import { ingestFilesOnDirectRunner, replayBronzeOnDirectRunner } from "../../pipelines/beam/run-direct.js";
 import type { DirectRunOptions } from "../../pipelines/beam/run-direct.js";
@@ -12,7 +12,6 @@ import { batchIngestPipeline } from "../../pipelines/beam/batch.js";
 import { LocalCommitSession, localSink } from "../../pipelines/beam/local-sink.js";
 import { directRunner } from "../../pipelines/beam/sdk.js";
 import { type BronzeSelection, bronzeFilesOf, kidsOf, readBronzeBatches, subjectKeysFromDataDir, subjectKeysFromStore } from "../../sources/bronze.js";
-import type { RawMessage } from "../../transforms/types.js";
 import { type Config, UsageError, loadConfig } from "../config.js";
 import { faultHook } from "../fault.js";
 import { createLogger } from "../log.js";
@@ -210,29 +209,6 @@ async function replayOtherDirOnDirectRunner(source: ReplaySource, replay: Replay
   } finally {
     await session.close();
   }
-}
-
-/** Batches -> the engine, parsing the next while the previous commits (as jobs/ingest-files.ts does for files). */
-async function ingestBatches(
-  engine: Engine,
-  batches: Iterable<RawMessage[]>,
-  origin: string,
-  onBatch: (r: BatchResult, ms: number) => void,
-): Promise<Totals> {
-  const totals = emptyTotals();
-  let inflight: Promise<void> | undefined;
-  for (const batch of batches) {
-    const parsed = await engine.parseBatch(batch);
-    await inflight;
-    const t0 = performance.now();
-    inflight = engine.commitBatch(parsed, origin).then((r) => {
-      addToTotals(totals, r);
-      onBatch(r, performance.now() - t0 + parsed.parseMs);
-    });
-    inflight.catch(() => undefined);
-  }
-  await inflight;
-  return totals;
 }
 
 function roundPhases(p: Record<string, number>): Record<string, number> {

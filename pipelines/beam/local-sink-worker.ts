@@ -7,8 +7,7 @@
  * the commit dedupes, claims, projects and writes exactly as it does for the
  * local runner, without parsing anything twice.
  */
-import { listValue } from "@duckdb/node-api";
-import { unwrapKey } from "../../sinks/keys/subject-keys.js";
+import { subjectKeysFromStore } from "../../sources/bronze.js";
 import { type Totals, Engine, addToTotals, emptyTotals } from "../local/engine.js";
 import { faultHook } from "../local/fault.js";
 import type { ElementSteps } from "../ingest-steps.js";
@@ -51,14 +50,7 @@ serveHandlers<LocalSinkInit>(async (init) => {
     },
     totals: async () => totals,
     /** Subject data keys by kid (base64), for replaying Bronze; missing kids are erased subjects. */
-    subjectKeys: async (kids: string[]) => {
-      if (kids.length === 0) return {};
-      const rows = await engine.store.query(
-        `SELECT kid, to_base64(wrapped_key) AS w FROM ops.subject_keys WHERE kid IN (SELECT unnest($kids::VARCHAR[]))`,
-        { kids: listValue(kids) },
-      );
-      return Object.fromEntries(rows.map((r) => [r.kid as string, unwrapKey(Buffer.from(r.w as string, "base64"), engine.keys.kek).toString("base64")]));
-    },
+    subjectKeys: (kids: string[]) => subjectKeysFromStore(engine.store, engine.keys.kek, kids),
     close: async () => {
       engine.close();
       return true;

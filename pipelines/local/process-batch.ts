@@ -242,7 +242,7 @@ export async function commitBatch(parsed: ParsedBatch, deps: BatchDeps, origin: 
 
     if (files.length) {
       await deps.bronze.finalize(files.map((f) => f.name));
-      await deps.store.conn.run(`UPDATE ops.batches SET bronze_state = 'done' WHERE batch_id = $b`, { b: tx.batchId });
+      await deps.store.markBronzeDone(tx.batchId);
     }
     lap("rename");
     deps.fault?.("after_rename");
@@ -270,7 +270,7 @@ export async function recover(store: DuckDbStore, bronze: LocalBronze): Promise<
   for (const b of pending) {
     const files = JSON.parse(b.bronze_files as string) as string[];
     await bronze.finalize(files);
-    await store.conn.run(`UPDATE ops.batches SET bronze_state = 'done' WHERE batch_id = $b`, { b: BigInt(b.batch_id as string) });
+    await store.markBronzeDone(BigInt(b.batch_id as string));
   }
   const orphans = await bronze.removeOrphans();
   return { finalized: pending.length, orphans };

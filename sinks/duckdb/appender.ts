@@ -1,16 +1,22 @@
 /** Append typed rows (column name -> value) to a DuckDB table through the appender. */
 import { type DuckDBAppender, dateValue, timestampValue } from "@duckdb/node-api";
-import type { Column } from "../../schemas/silver.js";
+import type { ColumnType } from "../../schemas/silver.js";
+
+/** A column to append: the Silver column types, plus BLOB for the ops tables. */
+export interface AppendColumn {
+  name: string;
+  type: ColumnType | "BLOB";
+}
 
 const DAY_MS = 86_400_000;
 const INT32_MAX = 2_147_483_647;
 
 export type RowValue = string | number | boolean | null | undefined | Uint8Array;
 
-export function appendRows(appender: DuckDBAppender, columns: readonly Column[], rows: readonly Record<string, RowValue>[]): void {
+export function appendRows(appender: DuckDBAppender, columns: readonly AppendColumn[], rows: readonly object[]): void {
   for (const row of rows) {
     for (const col of columns) {
-      const v = row[col.name];
+      const v = (row as Record<string, RowValue>)[col.name];
       if (v === null || v === undefined) {
         appender.appendNull();
         continue;
@@ -31,6 +37,9 @@ export function appendRows(appender: DuckDBAppender, columns: readonly Column[],
           break;
         case "TIMESTAMP":
           appender.appendTimestamp(timestampValue(BigInt(v as number) * 1000n));
+          break;
+        case "BLOB":
+          appender.appendBlob(v as Uint8Array);
           break;
         case "DATE":
           appender.appendDate(dateValue(Math.floor(Date.parse(v as string) / DAY_MS)));

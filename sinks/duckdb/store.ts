@@ -7,10 +7,10 @@
  * drift counts and the batch manifest, commit. Either all of it is there after
  * a crash, or none of it.
  */
-import { type DuckDBConnection, DuckDBInstance, listValue, timestampValue } from "@duckdb/node-api";
+import { type DuckDBConnection, DuckDBInstance, listValue } from "@duckdb/node-api";
 import { EVENT_TABLES, type TableDef, qualified } from "../../schemas/silver.js";
 import { DOMAINS, type Domain } from "../../schemas/registry.js";
-import { appendRows, type RowValue } from "./appender.js";
+import { type AppendColumn, appendRows, type RowValue } from "./appender.js";
 import { jsonRows } from "./rows.js";
 import { allDdl } from "./ddl.js";
 import {
@@ -68,19 +68,19 @@ function bind(params?: Record<string, unknown>): never {
   return out as never;
 }
 
-const DEAD_LETTER_COLUMNS = [
-  ["dl_id", "STRING"],
-  ["reason", "STRING"],
-  ["detail", "STRING"],
-  ["paths", "JSON"],
-  ["stage", "STRING"],
-  ["event_id", "STRING"],
-  ["event_type", "STRING"],
-  ["schema_version", "INT64"],
-  ["origin", "STRING"],
-  ["raw", "BLOB"],
-  ["received_at", "TIMESTAMP"],
-] as const;
+const DEAD_LETTER_COLUMNS: AppendColumn[] = [
+  { name: "dl_id", type: "STRING" },
+  { name: "reason", type: "STRING" },
+  { name: "detail", type: "STRING" },
+  { name: "paths", type: "JSON" },
+  { name: "stage", type: "STRING" },
+  { name: "event_id", type: "STRING" },
+  { name: "event_type", type: "STRING" },
+  { name: "schema_version", type: "INT64" },
+  { name: "origin", type: "STRING" },
+  { name: "raw", type: "BLOB" },
+  { name: "received_at", type: "TIMESTAMP" },
+];
 
 export class DuckDbStore {
   private nextBatchId = 1n;
@@ -139,6 +139,11 @@ export class DuckDbStore {
       query: async (sql) => jsonRows(await conn.runAndReadAll(sql)),
       close: () => conn.closeSync(),
     };
+  }
+
+  /** A committed batch's Bronze files are all in place (recovery has nothing left to rename). */
+  async markBronzeDone(batchId: bigint): Promise<void> {
+    await this.conn.run(`UPDATE ops.batches SET bronze_state = 'done' WHERE batch_id = $b`, { b: batchId });
   }
 
   /** Starts a batch transaction. Exactly one may be open at a time. */
@@ -208,17 +213,7 @@ export class BatchTransaction {
     if (rows.length === 0) return 0;
     await this.conn.run(`DELETE FROM stage_dead_letters`);
     const appender = await this.conn.createAppender("stage_dead_letters", "main", "temp");
-    for (const row of rows) {
-      for (const [name, type] of DEAD_LETTER_COLUMNS) {
-        const v = row[name];
-        if (v === null || v === undefined) appender.appendNull();
-        else if (type === "BLOB") appender.appendBlob(v as Uint8Array);
-        else if (type === "INT64") appender.appendBigInt(BigInt(v as number));
-        else if (type === "TIMESTAMP") appender.appendTimestamp(timestampValue(BigInt(v as number) * 1000n));
-        else appender.appendVarchar(v as string);
-      }
-      appender.endRow();
-    }
+    appendRows(appender, DEAD_LETTER_COLUMNS, rows);
     appender.flushSync();
     appender.closeSync();
     const r = await this.conn.runAndReadAll(

@@ -23,6 +23,23 @@ export function unwrapKey(wrapped: Buffer, kek: Kek): Buffer {
   return Buffer.concat([d.update(wrapped.subarray(12, wrapped.length - 16)), d.final()]);
 }
 
+/** What can run a query with parameters (a DuckDbStore, or a read-only connection on another data dir). */
+export interface Queryable {
+  query(sql: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]>;
+}
+
+/** The stored data keys of `kids`, unwrapped; an erased subject's kid is missing from the result. */
+export async function loadStoredKeys(store: Queryable, kids: readonly string[], kek: Kek): Promise<Map<string, Buffer>> {
+  const keys = new Map<string, Buffer>();
+  if (kids.length === 0) return keys;
+  const rows = await store.query(
+    `SELECT kid, to_base64(wrapped_key) AS w FROM ops.subject_keys WHERE kid IN (SELECT unnest(string_split($kids, ',')))`,
+    { kids: kids.join(",") }, // kids are base64url: no commas
+  );
+  for (const r of rows) keys.set(r.kid as string, unwrapKey(Buffer.from(r.w as string, "base64"), kek));
+  return keys;
+}
+
 export interface ResolvedKeys {
   keys: Map<string, SubjectKey>;
   created: NewSubjectKey[];
@@ -44,16 +61,10 @@ export class SubjectKeyring {
       if (k) keys.set(kid, k);
       else missing.push(kid);
     }
-    if (missing.length) {
-      const rows = await store.query(
-        `SELECT kid, to_base64(wrapped_key) AS w FROM ops.subject_keys WHERE kid IN (SELECT unnest(string_split($kids, ',')))`,
-        { kids: missing.join(",") }, // kids are base64url: no commas
-      );
-      for (const r of rows) {
-        const key: SubjectKey = { kid: r.kid as string, key: unwrapKey(Buffer.from(r.w as string, "base64"), this.kek) };
-        this.cache.set(key.kid, key);
-        keys.set(key.kid, key);
-      }
+    for (const [kid, stored] of await loadStoredKeys(store, missing, this.kek)) {
+      const key: SubjectKey = { kid, key: stored };
+      this.cache.set(kid, key);
+      keys.set(kid, key);
     }
     const created: NewSubjectKey[] = [];
     this.pending = new Map();
