@@ -1,9 +1,13 @@
 /**
  * Bounded ingest: NDJSON files and folders through the same steps as the
  * stream, committed batch by batch, then exit. Ingesting the same file twice
- * commits nothing the second time (every event_id is already claimed).
+ * commits nothing the second time (every event_id is already claimed). A
+ * batch whose commit fails goes through the delivery policy
+ * (pipelines/local/isolate.ts): the rest of the run goes on, and a message
+ * the store keeps refusing ends up in the dead-letter store.
  */
 import { type Engine, type Totals, addToTotals, emptyTotals } from "../pipelines/local/engine.js";
+import { AttemptLedger, deliverAll } from "../pipelines/local/isolate.js";
 import type { BatchResult } from "../pipelines/local/process-batch.js";
 import { listInputFiles, readNdjsonBatches } from "../sources/files.js";
 import type { RawMessage } from "../transforms/types.js";
@@ -30,14 +34,18 @@ export async function ingestBatches(
   onBatch?: (r: BatchResult, ms: number) => void,
 ): Promise<Totals> {
   const totals = emptyTotals();
+  const ledger = new AttemptLedger();
   let inflight: Promise<void> | undefined;
   for await (const batch of batches) {
     const parsed = await engine.parseBatch(batch);
     await inflight;
     const t0 = performance.now();
-    inflight = engine.commitBatch(parsed, origin).then((r) => {
+    const report = (r: BatchResult): void => {
       addToTotals(totals, r);
       onBatch?.(r, performance.now() - t0 + parsed.parseMs);
+    };
+    inflight = engine.commitBatch(parsed, origin).then(report, async () => {
+      for (const r of await deliverAll(engine, batch, origin, ledger)) report(r);
     });
     inflight.catch(() => undefined); // handled by the await above on the next turn or below
   }

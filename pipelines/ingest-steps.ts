@@ -3,19 +3,25 @@
  * pipelines both walk this list, so the two executors cannot drift.
  *
  * Steps:
- *  1. Decode      bytes -> JSON object                 (dead letter: too_large, malformed_json, not_an_object)
+ *  1. Decode      bytes -> JSON object, card numbers   (dead letter: too_large, too_deep, malformed_json, not_an_object)
+ *                 and sensitive authentication data scrubbed
  *  2. Validate    schema by (event_type, version),     (dead letter: unknown_type, unknown_version, schema_violation)
- *                 card numbers scrubbed, drift found
+ *                 drift found
  *  3. Dedupe      first copy of an event_id wins       (executor: within the batch, then against the dedupe store)
  *  4. Project     Silver row with tokens, then the Bronze record with personal data encrypted
  *  5. Commit      Bronze temp files -> Silver transaction -> rename -> ack (executor)
+ *
+ * Every per-message step runs inside a guard: an exception becomes a dead
+ * letter (`internal_error`, naming the step, echoing nothing of the input),
+ * so one message never fails its batch.
  */
 import type { Registry } from "../schemas/registry.js";
+import { deadLetter } from "../transforms/dead-letter.js";
 import { decode } from "../transforms/decode.js";
 import { type SubjectKey, protectForBronze, subjectKid, subjectOf } from "../transforms/protect.js";
 import { type SilverRow, toSilverRow } from "../transforms/to-silver.js";
 import type { TokenKey } from "../transforms/tokenize.js";
-import type { DeadLetter, Decoded, RawMessage, ValidEvent } from "../transforms/types.js";
+import type { DeadLetter, DeadLetterStage, Decoded, RawMessage, ValidEvent } from "../transforms/types.js";
 import { createValidator } from "../transforms/validate.js";
 import type { Domain } from "../schemas/registry.js";
 import { partitionOf } from "../sinks/local-files/bronze.js";
@@ -28,12 +34,45 @@ export interface ElementStep<I, O> {
 /** Steps 1-2: per message, no IO. */
 export type ElementSteps = [ElementStep<RawMessage, Decoded>, ElementStep<Decoded, ValidEvent>];
 
+/** The step list, each step guarded. */
 export function elementSteps(registry: Registry): ElementSteps {
   const validator = createValidator(registry);
-  return [
+  return guardSteps([
     { name: "Decode", run: decode },
     { name: "Validate", run: (d) => validator.validate(d) },
+  ]);
+}
+
+/** Wraps each step in the failsafe guard (a step list built elsewhere, e.g. with another registry, gets it too). */
+export function guardSteps(steps: ElementSteps): ElementSteps {
+  const [d, v] = steps;
+  return [
+    { name: d.name, run: (m) => guarded(d, "decode", m, m, undefined) },
+    { name: v.name, run: (x) => guarded(v, "validate", x, x.message, x.value) },
   ];
+}
+
+function guarded<I, O>(step: ElementStep<I, O>, stage: DeadLetterStage, input: I, message: RawMessage, value: unknown): O | DeadLetter {
+  try {
+    return step.run(input);
+  } catch (err) {
+    return internalError(message, step.name, stage, err, value);
+  }
+}
+
+/**
+ * The dead letter of a message a step threw on: the step, the error's class
+ * and where in the code it was thrown; never the error's message, which may
+ * quote the input.
+ */
+export function internalError(message: RawMessage, stepName: string, stage: DeadLetterStage, err: unknown, value?: unknown): DeadLetter {
+  const kind = err instanceof Error ? err.constructor.name : typeof err;
+  const frame = err instanceof Error ? /\(?([^()\s]*\/(?:transforms|schemas|pipelines|sinks|sources)\/[^():\s]+:\d+)/.exec(err.stack ?? "")?.[1] : undefined;
+  const at = frame ? ` at ${frame.replace(/^.*\/(transforms|schemas|pipelines|sinks|sources)\//, "$1/")}` : "";
+  return deadLetter(message, "internal_error", `the ${stepName} step failed on this message (${kind}${at}); the rest of its batch went on`, {
+    stage,
+    value,
+  });
 }
 
 /** Walks steps 1-2 for one message. */
@@ -81,6 +120,6 @@ export function project(
   ctx: { tokenKey: TokenKey; ingestedAtMs: number },
 ): Projected {
   const { domain, row } = toSilverRow(valid, ctx);
-  const bronze = protectForBronze(valid.event, valid.extras, subjectKey);
+  const bronze = protectForBronze(valid.event, subjectKey);
   return { domain, row, partition: partitionOf(valid.eventType, valid.eventTimeMs), bronzeLine: JSON.stringify(bronze) };
 }

@@ -1,20 +1,32 @@
 /**
- * Bronze keeps the raw event, but its personal fields only as ciphertext under
+ * Bronze keeps the raw event, but its personal data only as ciphertext under
  * a per-subject data key (subject = user_id, else the email, else the
- * anonymous_id). Erasing a person is deleting their key: every Bronze copy of
- * their data becomes unreadable at once (crypto-shredding).
+ * anonymous_id, else the session_id). Erasing a person is deleting their
+ * key: every Bronze copy of their data becomes unreadable at once
+ * (crypto-shredding).
  *
- * The personal fields move into one `_pii` envelope per event (AES-256-GCM;
- * one cipher call per event, not per field) and are deleted from the event.
- * `restore` puts them back for replay from Bronze.
+ * What moves into the one `_pii` envelope per event (AES-256-GCM; one cipher
+ * call per event, not per field), at any depth and inside arrays: the
+ * contract's personal fields, the person's identifiers (user_id,
+ * anonymous_id, session_id), every field whose name looks personal, and
+ * every text that holds an email or a personal URL parameter, or is an IP
+ * address or a phone number (rules: schemas/personal-data.ts). An array
+ * element that moves leaves a null behind, so the indexes stay. `restore`
+ * puts everything back for replay from Bronze.
  */
 import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
-import { type PiiField, looksPersonal, piiFieldsOf } from "../schemas/pii.js";
+import {
+  CONTRACT_PERSONAL_FIELDS,
+  NEVER_PERSONAL_PATHS,
+  PERSON_IDENTIFIERS,
+  type PersonalField,
+} from "../schemas/personal-data.js";
 import type { AnyEvent, EventType } from "../schemas/registry.js";
+import { holdsPersonalText, isPersonalName, isPersonalValue } from "./personal.js";
 import { type TokenKey, tokenize } from "./tokenize.js";
 
 export interface SubjectKey {
-  /** Opaque id of the key (a token of the subject); what Bronze records name. */
+  /** Opaque id of the key: what Bronze records name. */
   kid: string;
   key: Buffer;
 }
@@ -33,13 +45,22 @@ export interface ProtectedEvent {
   _pii_dropped?: string[];
 }
 
+/** A path into an event: member names and array indexes. */
+export type FieldPath = (string | number)[];
+
+/** The plaintext of an envelope: each moved value with its path. */
+interface PiiBag {
+  f: [FieldPath, unknown][];
+}
+
 /** The person an event's personal data belongs to, or undefined. */
 export function subjectOf(event: AnyEvent): string | undefined {
   if (event.user_id) return `user:${event.user_id}`;
   const p = event.payload as Record<string, unknown>;
   const email = event.event_type === "order_created" ? (p.customer as { email?: string }).email : p.email;
-  if (typeof email === "string" && email) return `email:${email.trim().toLowerCase()}`;
+  if (typeof email === "string" && email && email !== ERASED) return `email:${email.trim().toLowerCase()}`;
   if (event.anonymous_id) return `anon:${event.anonymous_id}`;
+  if (event.session_id) return `session:${event.session_id}`;
   return undefined;
 }
 
@@ -48,58 +69,112 @@ export function subjectKid(subject: string, tokenKey: TokenKey): string {
   return tokenize(subject, tokenKey, "id").replace(/^tok_/, "sk_");
 }
 
-/** Removes the personal fields of `event` (in place) and returns them by path. */
-export function extractPii(
-  event: Record<string, unknown>,
-  eventType: EventType,
-  extras: Record<string, unknown> | null,
-): Record<string, unknown> | null {
-  let bag: Record<string, unknown> | null = null;
-  for (const field of piiFieldsOf(eventType)) {
-    const moved = takePath(event, field);
+const contractFields = new Map<EventType, PersonalField[]>();
+
+function contractFieldsOf(type: EventType): PersonalField[] {
+  let fields = contractFields.get(type);
+  if (!fields) contractFields.set(type, (fields = [...CONTRACT_PERSONAL_FIELDS.every, ...(CONTRACT_PERSONAL_FIELDS.byType[type] ?? [])]));
+  return fields;
+}
+
+const ENVELOPE_KEYS = new Set<string>([...NEVER_PERSONAL_PATHS, ...PERSON_IDENTIFIERS]);
+
+/** Removes every personal value of `event` (in place) and returns them with their paths. */
+export function extractPersonal(event: Record<string, unknown>, eventType: EventType): [FieldPath, unknown][] {
+  const taken: [FieldPath, unknown][] = [];
+  const keep = (path: FieldPath, v: unknown): void => {
     // Erased markers (a replayed, erased person) are dropped, never encrypted under a new key.
-    if (moved !== undefined && !isErased(moved)) (bag ??= {})[field.path.join(".")] = moved;
+    if (v !== undefined && !isErased(v)) taken.push([path, v]);
+  };
+  for (const id of PERSON_IDENTIFIERS) {
+    if (event[id] !== undefined) keep([id], event[id]);
+    delete event[id];
   }
-  if (extras) {
-    for (const path of Object.keys(extras)) {
-      if (!looksPersonal(path) || path.includes("[]")) continue;
-      const parts = path.split(".");
-      const moved = takePath(event, { path: parts });
-      if (moved !== undefined) (bag ??= {})[path] = moved;
+  // What stays of a contract subtree (a shipping address's country) is not personal: the walk leaves it.
+  const kept = new WeakSet<object>();
+  for (const field of contractFieldsOf(eventType)) takeContractField(event, field, keep, kept);
+  for (const key of Object.keys(event)) {
+    if (ENVELOPE_KEYS.has(key)) continue;
+    takePersonal({ holder: event, key, up: undefined, parentName: undefined }, keep, kept);
+  }
+  return taken;
+}
+
+interface Slot {
+  holder: Record<string, unknown> | unknown[];
+  key: string | number;
+  /** The slot holding `holder` (undefined at the top): paths are built only for what moves. */
+  up: Slot | undefined;
+  /** Name of the nearest named container, for `product.name`-style verdicts. */
+  parentName: string | undefined;
+}
+
+function pathOf(slot: Slot): FieldPath {
+  const path: FieldPath = [];
+  for (let s: Slot | undefined = slot; s; s = s.up) path.push(s.key);
+  return path.reverse();
+}
+
+/**
+ * Walks one member and everything under it: a member that is personal moves
+ * whole, anything else is looked into. Iterative, so no depth overflows it.
+ */
+function takePersonal(root: Slot, keep: (path: FieldPath, v: unknown) => void, kept: WeakSet<object>): void {
+  const stack: Slot[] = [root];
+  while (stack.length) {
+    const slot = stack.pop()!;
+    const h = slot.holder as Record<string | number, unknown>;
+    const v = h[slot.key];
+    if (v !== null && typeof v === "object" && kept.has(v)) continue;
+    const name = typeof slot.key === "string" ? slot.key : undefined;
+    const personal =
+      (name !== undefined && isPersonalName(name, slot.parentName)) ||
+      (typeof v === "string" && (isPersonalValue(v) || holdsPersonalText(v)));
+    if (personal) {
+      keep(pathOf(slot), v);
+      if (Array.isArray(slot.holder)) slot.holder[slot.key as number] = null;
+      else delete h[slot.key];
+      continue;
     }
+    if (v === null || typeof v !== "object") continue;
+    const parentName = name ?? slot.parentName;
+    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push({ holder: v, key: i, up: slot, parentName });
+    else for (const k of Object.keys(v)) stack.push({ holder: v as Record<string, unknown>, key: k, up: slot, parentName });
   }
-  return bag;
 }
 
-function isErased(v: unknown): boolean {
-  return v === ERASED || (v !== null && typeof v === "object" && Object.values(v).every((x) => x === ERASED));
-}
-
-function takePath(root: Record<string, unknown>, field: PiiField): unknown {
+function takeContractField(
+  root: Record<string, unknown>,
+  field: PersonalField,
+  keep: (path: FieldPath, v: unknown) => void,
+  kept: WeakSet<object>,
+): void {
   let parent: Record<string, unknown> = root;
   const last = field.path.length - 1;
   for (let i = 0; i < last; i++) {
     const next = parent[field.path[i]!];
-    if (next === null || typeof next !== "object") return undefined;
+    if (next === null || typeof next !== "object" || Array.isArray(next)) return;
     parent = next as Record<string, unknown>;
   }
   const leaf = field.path[last]!;
   const value = parent[leaf];
-  if (value === undefined) return undefined;
-  if (field.exceptChildren && value !== null && typeof value === "object") {
+  if (value === undefined) return;
+  if (field.exceptChildren && value !== null && typeof value === "object" && !Array.isArray(value)) {
     const obj = value as Record<string, unknown>;
-    const taken: Record<string, unknown> = {};
-    let any = false;
     for (const k of Object.keys(obj)) {
       if (field.exceptChildren.includes(k)) continue;
-      taken[k] = obj[k];
+      keep([...field.path, k], obj[k]);
       delete obj[k];
-      any = true;
     }
-    return any ? taken : undefined;
+    kept.add(obj);
+    return;
   }
+  keep([...field.path], value);
   delete parent[leaf];
-  return value;
+}
+
+function isErased(v: unknown): boolean {
+  return v === ERASED || (v !== null && typeof v === "object" && Object.values(v).length > 0 && Object.values(v).every((x) => x === ERASED));
 }
 
 const IV_POOL_SIZE = 12 * 4096;
@@ -116,36 +191,38 @@ function nextIv(): Buffer {
   return iv;
 }
 
-export function encryptPii(bag: Record<string, unknown>, key: SubjectKey): PiiEnvelope {
+export function encryptPii(bag: unknown, key: SubjectKey): PiiEnvelope {
   const iv = nextIv();
   const cipher = createCipheriv("aes-256-gcm", key.key, iv);
   const ct = Buffer.concat([cipher.update(JSON.stringify(bag), "utf8"), cipher.final(), cipher.getAuthTag()]);
   return { kid: key.kid, alg: "A256GCM", iv: iv.toString("base64"), ct: ct.toString("base64") };
 }
 
-export function decryptPii(envelope: PiiEnvelope, key: Buffer): Record<string, unknown> {
+export function decryptPii(envelope: PiiEnvelope, key: Buffer): unknown {
   const ct = Buffer.from(envelope.ct, "base64");
   const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(envelope.iv, "base64"));
   decipher.setAuthTag(ct.subarray(ct.length - 16));
   const clear = Buffer.concat([decipher.update(ct.subarray(0, ct.length - 16)), decipher.final()]);
-  return JSON.parse(clear.toString("utf8")) as Record<string, unknown>;
+  return JSON.parse(clear.toString("utf8")) as unknown;
+}
+
+/** The (path, value) pairs of a decrypted envelope; envelopes written before paths could hold indexes keyed values by dotted path. */
+export function envelopeEntries(clear: unknown): [FieldPath, unknown][] {
+  if (clear !== null && typeof clear === "object" && Array.isArray((clear as PiiBag).f)) return (clear as PiiBag).f;
+  return Object.entries(clear as Record<string, unknown>).map(([path, v]) => [path.split("."), v]);
 }
 
 /**
- * The Bronze form of a validated event: personal fields encrypted under the
+ * The Bronze form of a validated event: personal data encrypted under the
  * subject's key (or dropped when there is no subject). It works in place, for
  * speed: the event must not be read for anything else afterwards.
  */
-export function protectForBronze(
-  event: AnyEvent,
-  extras: Record<string, unknown> | null,
-  key: SubjectKey | undefined,
-): ProtectedEvent {
+export function protectForBronze(event: AnyEvent, key: SubjectKey | undefined): ProtectedEvent {
   const copy = event as unknown as ProtectedEvent;
-  const bag = extractPii(copy, event.event_type, extras);
-  if (bag) {
-    if (key) copy._pii = encryptPii(bag, key);
-    else copy._pii_dropped = Object.keys(bag);
+  const taken = extractPersonal(copy, event.event_type);
+  if (taken.length) {
+    if (key) copy._pii = encryptPii({ f: taken } satisfies PiiBag, key);
+    else copy._pii_dropped = taken.map(([p]) => p.join("."));
   }
   return copy;
 }
@@ -158,42 +235,45 @@ export function protectForBronze(
 export const ERASED = "[ERASED]";
 
 // Personal fields the schemas require (the rest are optional and simply stay absent).
-const REQUIRED_WHEN_ERASED: Partial<Record<string, string[]>> = {
-  order_created: ["payload.customer.email"],
+const REQUIRED_WHEN_ERASED: Partial<Record<string, string[][]>> = {
+  order_created: [["payload", "customer", "email"]],
 };
 const ADDRESS_FIELDS = ["line1", "city", "postal_code"];
 
 /**
- * Puts decrypted personal fields back (replay from Bronze). `key` undefined =
- * erased: optional fields stay absent, required ones hold `ERASED`.
+ * Puts decrypted personal data back (replay from Bronze). `key` undefined =
+ * erased: optional fields stay absent, required ones hold `ERASED`, and
+ * array elements that moved stay null.
  */
 export function restoreFromBronze(record: ProtectedEvent, key: Buffer | undefined): Record<string, unknown> {
   const { _pii, _pii_dropped, ...event } = record;
   void _pii_dropped;
   if (!_pii) return event;
   if (!key) return markErased(event);
-  for (const [path, value] of Object.entries(decryptPii(_pii, key))) {
-    const parts = path.split(".");
-    let parent = event as Record<string, unknown>;
-    for (let i = 0; i < parts.length - 1; i++) {
-      const k = parts[i]!;
-      if (parent[k] === null || typeof parent[k] !== "object") parent[k] = {};
-      parent = parent[k] as Record<string, unknown>;
-    }
-    const leaf = parts[parts.length - 1]!;
-    const existing = parent[leaf];
-    parent[leaf] =
-      existing && typeof existing === "object" && value && typeof value === "object" ? { ...existing, ...value } : value;
-  }
+  for (const [path, value] of envelopeEntries(decryptPii(_pii, key))) setPath(event, path, value);
   return event;
+}
+
+function setPath(root: Record<string, unknown>, path: FieldPath, value: unknown): void {
+  let parent = root as Record<string | number, unknown>;
+  for (let i = 0; i < path.length - 1; i++) {
+    const k = path[i]!;
+    if (parent[k] === null || typeof parent[k] !== "object") parent[k] = typeof path[i + 1] === "number" ? [] : {};
+    parent = parent[k] as Record<string | number, unknown>;
+  }
+  const leaf = path[path.length - 1]!;
+  const existing = parent[leaf];
+  parent[leaf] =
+    existing && typeof existing === "object" && !Array.isArray(existing) && value && typeof value === "object" && !Array.isArray(value)
+      ? { ...existing, ...value }
+      : value;
 }
 
 function markErased(event: Record<string, unknown>): Record<string, unknown> {
   for (const path of REQUIRED_WHEN_ERASED[event.event_type as string] ?? []) {
-    const parts = path.split(".");
     let parent: Record<string, unknown> | undefined = event;
-    for (const k of parts.slice(0, -1)) parent = parent?.[k] as Record<string, unknown> | undefined;
-    if (parent && typeof parent === "object" && parent[parts.at(-1)!] === undefined) parent[parts.at(-1)!] = ERASED;
+    for (const k of path.slice(0, -1)) parent = parent?.[k] as Record<string, unknown> | undefined;
+    if (parent && typeof parent === "object" && parent[path.at(-1)!] === undefined) parent[path.at(-1)!] = ERASED;
   }
   // A shipping address left with only its country keeps the shape the schema requires.
   const address = (event.payload as { customer?: { shipping_address?: Record<string, unknown> } } | undefined)?.customer?.shipping_address;

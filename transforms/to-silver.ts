@@ -1,9 +1,17 @@
 /**
  * Map a validated, scrubbed event to its Silver row: typed columns, personal
  * fields only as tokens. Column names and order come from `schemas/silver.ts`.
+ *
+ * Personal data the contract does not name is caught by the rules of
+ * schemas/personal-data.ts: unknown fields (`extras`, at any depth) whose
+ * name or value looks personal become tokens, and every text column that is
+ * not a validated code keeps no email and no personal URL parameter in clear.
  */
-import { looksPersonal } from "../schemas/pii.js";
+import { CLEAR_SILVER_COLUMNS } from "../schemas/personal-data.js";
 import type { AnyEvent, Domain, EventOf } from "../schemas/registry.js";
+import { DOMAINS } from "../schemas/registry.js";
+import { EVENT_TABLES } from "../schemas/silver.js";
+import { isPersonalName, isPersonalValue, scrubFreeText } from "./personal.js";
 import { ERASED } from "./protect.js";
 import { type TokenKey, tokenize, tokenizeValue } from "./tokenize.js";
 import type { ValidEvent } from "./types.js";
@@ -52,22 +60,34 @@ export function toSilverRow(valid: ValidEvent, ctx: SilverContext): { domain: Do
     app_version: ctxObj?.app_version ?? null,
   };
   payloadColumns(e, row, key);
-  row.extras = valid.extras ? JSON.stringify(tokenizePersonalExtras(valid.extras, key)) : null;
+  for (const column of FREE_TEXT_COLUMNS[valid.domain]) {
+    const v = row[column];
+    if (typeof v === "string") row[column] = scrubFreeText(v, key);
+  }
+  row.extras = valid.extras ? JSON.stringify(silverExtras(valid.extras, key)) : null;
   row.pii_key_id = key.id;
   row.ingested_at = ctx.ingestedAtMs;
   return { domain: valid.domain, row };
 }
 
+const CLEAR = new Set<string>(CLEAR_SILVER_COLUMNS);
+
+/** Per domain, the text columns whose producer text is scrubbed of emails and personal URL parameters. */
+const FREE_TEXT_COLUMNS = Object.fromEntries(
+  DOMAINS.map((d) => [d, EVENT_TABLES[d].columns.filter((c) => c.type === "STRING" && !CLEAR.has(c.name) && !c.name.endsWith("_token")).map((c) => c.name)]),
+) as Record<Domain, string[]>;
+
 const str = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
 const num = (v: unknown): number | null => (typeof v === "number" ? v : null);
-const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+/** A JSON column from producer data: personal members and values as tokens, texts scrubbed. */
+const json = (v: unknown, key: TokenKey): string | null => (v === undefined ? null : JSON.stringify(silverValue(v, key, undefined)));
 
 function payloadColumns(e: AnyEvent, row: SilverRow, key: TokenKey): void {
   switch (e.event_type) {
     case "page_view":
     case "search":
     case "add_to_cart":
-      return clickstream(e, row);
+      return clickstream(e, row, key);
     case "order_created":
     case "order_confirmed":
     case "order_shipped":
@@ -89,7 +109,7 @@ function payloadColumns(e: AnyEvent, row: SilverRow, key: TokenKey): void {
 }
 
 type Clickstream = EventOf<"page_view" | "search" | "add_to_cart">;
-function clickstream(e: Clickstream, row: SilverRow): void {
+function clickstream(e: Clickstream, row: SilverRow, key: TokenKey): void {
   const p = e.payload as Partial<
     EventOf<"page_view">["payload"] & EventOf<"search">["payload"] & EventOf<"add_to_cart">["payload"]
   >;
@@ -100,7 +120,7 @@ function clickstream(e: Clickstream, row: SilverRow): void {
   row.product_id = str(p.product_id);
   row.query = str(p.query);
   row.results_count = num(p.results_count);
-  row.filters = json(p.filters);
+  row.filters = json(p.filters, key);
   row.cart_id = str(p.cart_id);
   row.sku = str(p.sku);
   row.quantity = num(p.quantity);
@@ -190,16 +210,37 @@ function customer(e: EventOf<"login" | "profile_update">, row: SilverRow, key: T
   const profile = e.event_type === "profile_update" ? e.payload : undefined;
   row.login_method = str(login?.method);
   row.login_success = login ? login.success : null;
-  row.changed_fields = profile ? JSON.stringify(profile.changed_fields) : null;
+  row.changed_fields = profile ? json(profile.changed_fields, key) : null;
   row.email_token = profile?.email === undefined ? null : tokenize(profile.email, key, "email");
   row.phone_token = profile?.phone === undefined ? null : tokenize(profile.phone, key, "phone");
   row.name_token = profile?.name === undefined ? null : tokenize(profile.name, key, "text");
   row.address_token = profile?.address === undefined ? null : tokenizeValue(profile.address, key);
 }
 
-/** Unknown fields whose path looks personal are kept only as tokens. */
-function tokenizePersonalExtras(extras: Record<string, unknown>, key: TokenKey): Record<string, unknown> {
+/**
+ * Unknown fields, by path: one whose path names something personal at any
+ * level is kept only as a token; otherwise its content is, member by member.
+ */
+function silverExtras(extras: Record<string, unknown>, key: TokenKey): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [path, value] of Object.entries(extras)) out[path] = looksPersonal(path) ? tokenizeValue(value, key) : value;
+  for (const [path, value] of Object.entries(extras)) {
+    const segments = path.split(".").map((s) => s.replace(/\[\]$/, ""));
+    const personal = segments.some((seg, i) => isPersonalName(seg, i > 0 ? segments[i - 1] : undefined));
+    out[path] = personal ? tokenizeValue(value, key) : silverValue(value, key, segments[segments.length - 1]);
+  }
+  return out;
+}
+
+/** A copy of a producer value for Silver: personal members and values as tokens, other texts scrubbed. */
+function silverValue(value: unknown, key: TokenKey, name: string | undefined): unknown {
+  if (typeof value === "string") {
+    const scrubbed = scrubFreeText(value, key);
+    if (scrubbed !== value) return scrubbed;
+    return isPersonalValue(value) ? tokenizeValue(value, key) : value;
+  }
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => silverValue(v, key, name));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = isPersonalName(k, name) ? tokenizeValue(v, key) : silverValue(v, key, k);
   return out;
 }

@@ -18,13 +18,21 @@ export interface RawMessage {
 
 export const DEAD_LETTER_REASONS = [
   "too_large",
+  "too_deep",
   "malformed_json",
   "not_an_object",
   "unknown_type",
   "unknown_version",
   "schema_violation",
+  /** A step threw on this message (a bug the message revealed); the batch went on without it. */
+  "internal_error",
+  /** The message kept failing its batch's commit; after the bounded attempts it was set aside here. */
+  "commit_failed",
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
+/** The step a dead letter left the pipeline at. */
+export type DeadLetterStage = "decode" | "validate" | "project" | "commit";
 
 export interface DeadLetter {
   ok: false;
@@ -33,9 +41,13 @@ export interface DeadLetter {
   detail: string;
   /** The failing field paths, e.g. `payload.total_minor`. */
   paths: string[];
-  /** The original bytes, with card numbers redacted. */
+  /**
+   * The message for replay: the decoded value after the card-number and
+   * sensitive-data scrub, or, when it could not be decoded, the original
+   * text with card numbers and sensitive fields redacted.
+   */
   raw: Buffer;
-  stage: "decode" | "validate";
+  stage: DeadLetterStage;
   event_id?: string;
   event_type?: string;
   schema_version?: number;
@@ -46,8 +58,10 @@ export interface DeadLetter {
 
 export interface Decoded {
   ok: true;
+  /** The JSON object, already scrubbed of card numbers and sensitive authentication data. */
   value: Record<string, unknown>;
   message: RawMessage;
+  pansRedacted: number;
 }
 
 /** An event that passed its schema. */

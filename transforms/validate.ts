@@ -5,11 +5,10 @@
  * event: it is reported as drift and kept in `extras`.
  */
 import type { z } from "zod";
-import type { Registry, SchemaEntry } from "../schemas/registry.js";
-import { decodeFailure } from "./decode.js";
+import { EVENT_TYPE_NAMES, type Registry, type SchemaEntry } from "../schemas/registry.js";
+import { deadLetter } from "./dead-letter.js";
 import { findUnknownFields, type KnownFields, knownFieldsOf } from "./drift.js";
-import { scrubPans } from "./scrub-pans.js";
-import type { Decoded, DeadLetter, ValidEvent } from "./types.js";
+import type { Decoded, DeadLetter, DeadLetterReason, ValidEvent } from "./types.js";
 
 export interface Validator {
   validate(decoded: Decoded): ValidEvent | DeadLetter;
@@ -26,31 +25,22 @@ export function createValidator(registry: Registry): Validator {
   return {
     validate(decoded) {
       const value = decoded.value;
-      const message = decoded.message;
+      const fail = (reason: DeadLetterReason, detail: string, paths: string[] = []): DeadLetter =>
+        deadLetter(decoded.message, reason, detail, { stage: "validate", value, paths, pansRedacted: decoded.pansRedacted });
       const type = value.event_type;
       const version = value.schema_version;
-      if (typeof type !== "string") {
-        return withPaths(decodeFailure(message, "schema_violation", "event_type is missing or not a string"), ["event_type"]);
-      }
+      if (typeof type !== "string") return fail("schema_violation", "event_type is missing or not a string", ["event_type"]);
       if (typeof version !== "number" || !Number.isInteger(version)) {
-        return withPaths(
-          decodeFailure(message, "schema_violation", "schema_version is missing or not an integer"),
-          ["schema_version"],
-        );
+        return fail("schema_violation", "schema_version is missing or not an integer", ["schema_version"]);
       }
       const entry = registry.lookup(type, version);
-      if (entry === "unknown_type" || entry === "unknown_version") {
-        const detail =
-          entry === "unknown_type"
-            ? `unknown event_type ${JSON.stringify(type.slice(0, 64))}`
-            : `${type} has no schema_version ${version}`;
-        return stamp(decodeFailure(message, entry, detail), value);
-      }
-      const pans = scrubPans(value);
+      // The type is named only when it is one the platform knows: an unknown one is producer text.
+      if (entry === "unknown_type") return fail(entry, `event_type is not one of the ${EVENT_TYPE_NAMES.length} types the platform reads`);
+      if (entry === "unknown_version") return fail(entry, `${type} has no schema_version ${version}`);
       const parsed = entry.schema.safeParse(value);
       if (!parsed.success) {
         const { detail, paths } = describeIssues(parsed.error);
-        return withPaths(stamp(decodeFailure(message, "schema_violation", detail), value), paths);
+        return fail("schema_violation", detail, paths);
       }
       const event = parsed.data;
       event.event_id = event.event_id.toLowerCase();
@@ -61,25 +51,11 @@ export function createValidator(registry: Registry): Validator {
         domain: entry.domain,
         eventTimeMs: Date.parse(event.event_time),
         extras: findUnknownFields(value, knownFor(entry)),
-        message,
-        pansRedacted: pans,
+        message: decoded.message,
+        pansRedacted: decoded.pansRedacted,
       };
     },
   };
-}
-
-function stamp(dl: DeadLetter, value: Record<string, unknown>): DeadLetter {
-  if (typeof value.event_id === "string") dl.event_id = value.event_id.slice(0, 64);
-  if (typeof value.event_type === "string") dl.event_type = value.event_type.slice(0, 64);
-  if (typeof value.schema_version === "number") dl.schema_version = value.schema_version;
-  dl.stage = "validate";
-  return dl;
-}
-
-function withPaths(dl: DeadLetter, paths: string[]): DeadLetter {
-  dl.paths = paths;
-  dl.stage = "validate";
-  return dl;
 }
 
 /** zod issues -> a detail line and the paths. Messages name types, never values. */

@@ -22,7 +22,7 @@ const REPLAY_STEPS: ElementSteps = [
     name: "Decode",
     run: (m: RawMessage) => {
       const outcome = (m as ReplayedMessage).outcome;
-      return !outcome.ok && outcome.stage === "decode" ? outcome : ({ ok: true, value: {}, message: m } satisfies Decoded);
+      return !outcome.ok && outcome.stage === "decode" ? outcome : ({ ok: true, value: {}, message: m, pansRedacted: 0 } satisfies Decoded);
     },
   },
   { name: "Validate", run: (d: Decoded): ValidEvent | DeadLetter => (d.message as ReplayedMessage).outcome },

@@ -10,6 +10,7 @@ import { DuckDbStore } from "../../sinks/duckdb/store.js";
 import { type KeyMaterial, loadKeys } from "../../sinks/keys/local-keys.js";
 import { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
 import { LocalBronze } from "../../sinks/local-files/bronze.js";
+import { deadLetter } from "../../transforms/dead-letter.js";
 import type { RawMessage } from "../../transforms/types.js";
 import { type ElementSteps, elementSteps } from "../ingest-steps.js";
 import { ParallelParser } from "./parallel-parse.js";
@@ -105,6 +106,25 @@ export class Engine {
   /** The CPU half of a batch (no IO): callers may parse the next batch while the previous one commits. */
   parseBatch(messages: readonly RawMessage[]): ParsedBatch | Promise<ParsedBatch> {
     return this.parser ? this.parser.parse(messages) : parseBatch(messages, this.steps, this.keys.tokenKey);
+  }
+
+  /**
+   * Commits `messages` as dead letters only (`commit_failed`, with `detail`):
+   * what the delivery policy does with a message that kept failing.
+   */
+  setAside(messages: readonly RawMessage[], origin: string, detail: string): Promise<BatchResult> {
+    const dead = messages.map((m) => deadLetter(m, "commit_failed", detail, { stage: "commit" }));
+    const parsed: ParsedBatch = {
+      read: messages.length,
+      dead,
+      inBatchDuplicates: 0,
+      pansRedacted: dead.reduce((n, d) => n + d.pansRedacted, 0),
+      parseMs: 0,
+      ids: [],
+      kids: [],
+      project: () => ({ rows: new Map(), partitions: new Map(), drift: [], minT: Infinity, maxT: -Infinity, dead: [], failedIds: [] }),
+    };
+    return this.commitBatch(parsed, origin);
   }
 
   /** Commits a parsed batch. One at a time: await each before starting the next. */

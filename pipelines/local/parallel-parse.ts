@@ -30,6 +30,8 @@ interface Projected {
   drift: DriftCount[];
   minT: number;
   maxT: number;
+  dead: DeadLetter[];
+  failedIds: string[];
 }
 
 // Run from TypeScript sources (vitest), the worker is taken from the build in
@@ -188,7 +190,11 @@ function merge(parts: Projected[]): Projection {
   const drift = new Map<string, DriftCount>();
   let minT = Infinity;
   let maxT = -Infinity;
+  const dead: DeadLetter[] = [];
+  const failedIds: string[] = [];
   for (const p of parts) {
+    for (const d of p.dead) dead.push({ ...d, raw: asBuffer(d.raw) });
+    for (const id of p.failedIds) failedIds.push(id);
     for (const [d, list] of p.rows) {
       const into = rows.get(d);
       if (into) for (const r of list) into.push(r);
@@ -208,5 +214,5 @@ function merge(parts: Projected[]): Projection {
     minT = Math.min(minT, p.minT);
     maxT = Math.max(maxT, p.maxT);
   }
-  return { rows, partitions, drift: [...drift.values()], minT, maxT };
+  return { rows, partitions, drift: [...drift.values()], minT, maxT, dead, failedIds };
 }

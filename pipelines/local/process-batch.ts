@@ -20,7 +20,7 @@ import type { SubjectKey } from "../../transforms/protect.js";
 import type { SilverRow } from "../../transforms/to-silver.js";
 import type { TokenKey } from "../../transforms/tokenize.js";
 import type { DeadLetter, RawMessage, ValidEvent } from "../../transforms/types.js";
-import { type ElementSteps, dedupeWithinBatch, parseMessage, project, subjectKidOf } from "../ingest-steps.js";
+import { type ElementSteps, dedupeWithinBatch, internalError, parseMessage, project, subjectKidOf } from "../ingest-steps.js";
 
 export const FAULT_POINTS = ["after_bronze_temp", "before_commit", "after_commit", "after_rename", "after_ack"] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
@@ -85,6 +85,9 @@ export interface Projection {
   drift: DriftCount[];
   minT: number;
   maxT: number;
+  /** Fresh events step 4 threw on: dead letters instead of rows, their event_ids given back. */
+  dead: DeadLetter[];
+  failedIds: string[];
 }
 
 /**
@@ -143,16 +146,25 @@ export function projectEvents(
   const rows = new Map<Domain, SilverRow[]>();
   const partitions = new Map<string, string[]>();
   const drift = new Map<string, DriftCount>();
+  const dead: DeadLetter[] = [];
+  const failedIds: string[] = [];
   let minT = Infinity;
   let maxT = -Infinity;
   for (let i = 0; i < events.length; i++) {
     const v = events[i]!;
     if (!fresh.has(v.event.event_id)) continue;
+    const kid = kids[i];
+    let p: ReturnType<typeof project>;
+    try {
+      p = project(v, kid === undefined ? undefined : keys.get(kid), ctx);
+    } catch (err) {
+      dead.push(internalError(v.message, "Project", "project", err));
+      failedIds.push(v.event.event_id);
+      continue;
+    }
     if (v.extras) countDrift(drift, v);
     if (v.eventTimeMs < minT) minT = v.eventTimeMs;
     if (v.eventTimeMs > maxT) maxT = v.eventTimeMs;
-    const kid = kids[i];
-    const p = project(v, kid === undefined ? undefined : keys.get(kid), ctx);
     let list = rows.get(p.domain);
     if (!list) rows.set(p.domain, (list = []));
     list.push(p.row);
@@ -160,7 +172,7 @@ export function projectEvents(
     if (!lines) partitions.set(p.partition, (lines = []));
     lines.push(p.bronzeLine);
   }
-  return { rows, partitions, drift: [...drift.values()], minT, maxT };
+  return { rows, partitions, drift: [...drift.values()], minT, maxT, dead, failedIds };
 }
 
 export async function processBatch(messages: readonly RawMessage[], deps: BatchDeps, origin: string): Promise<BatchResult> {
@@ -196,7 +208,13 @@ export async function commitBatch(parsed: ParsedBatch, deps: BatchDeps, origin: 
     }
     const { keys, created } = await deps.keyring.resolve(freshKids, deps.store);
     lap("keys");
-    const { rows, partitions, drift, minT, maxT } = await parsed.project(fresh, keys, Date.now());
+    const projection = await parsed.project(fresh, keys, Date.now());
+    const { rows, partitions, drift, minT, maxT } = projection;
+    // Events step 4 threw on are dead letters, not Silver rows: their claims go back, so a replay can commit them.
+    if (projection.failedIds.length) {
+      await tx.unclaimEventIds(projection.failedIds);
+      for (const id of projection.failedIds) fresh.delete(id);
+    }
     lap("project");
     // Bronze gzip + write runs on the thread pool while the Silver rows are appended.
     const bronzeWritten = deps.bronze.writeTemp(tx.batchId, partitions);
@@ -206,7 +224,8 @@ export async function commitBatch(parsed: ParsedBatch, deps: BatchDeps, origin: 
     const files = await bronzeWritten;
     lap("bronze");
     deps.fault?.("after_bronze_temp");
-    const newDead = await tx.writeDeadLetters(dead.map(deadLetterRow));
+    const allDead = projection.dead.length ? [...dead, ...projection.dead] : dead;
+    const newDead = await tx.writeDeadLetters(allDead.map(deadLetterRow));
     await tx.putSubjectKeys(created);
     await tx.recordDrift(drift);
     lap("ops");
@@ -214,7 +233,7 @@ export async function commitBatch(parsed: ParsedBatch, deps: BatchDeps, origin: 
       batchId: tx.batchId,
       read: parsed.read,
       valid: fresh.size,
-      duplicates: inBatchDuplicates + (parsed.ids.length - fresh.size) + (dead.length - newDead),
+      duplicates: inBatchDuplicates + (parsed.ids.length - fresh.size - projection.failedIds.length) + (allDead.length - newDead),
       deadLettered: newDead,
       pansRedacted: pans,
       perDomain: Object.fromEntries([...rows].map(([d, r]) => [d, r.length])),

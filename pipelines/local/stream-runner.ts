@@ -1,13 +1,16 @@
 /**
  * The local streaming runner: micro-batches pulled from a Pub/Sub
- * subscription, each committed through the batch steps, then acked. A batch
- * that fails (DuckDB error, full disk, unreadable key) is nacked whole and
- * retried after a back-off: unacked messages are redelivered, nothing is lost,
- * and a bad *event* never fails a batch (it becomes a dead letter).
+ * subscription, each committed through the batch steps, then acked. A bad
+ * *event* never fails a batch (it becomes a dead letter). A batch whose
+ * commit fails is taken apart by the delivery policy (isolate.ts): what
+ * commits is acked, the rest is nacked and retried after a back-off, and a
+ * message that keeps failing is set aside in the dead-letter store after a
+ * bounded number of attempts, so nothing loops forever and nothing is lost.
  */
 import type { PulledMessage } from "../../sources/pubsub.js";
 import type { RawMessage } from "../../transforms/types.js";
 import { type Engine, type Totals, addToTotals, emptyTotals } from "./engine.js";
+import { AttemptLedger, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, deliver, mergeResults } from "./isolate.js";
 import type { BatchResult } from "./process-batch.js";
 
 export interface MessageSource {
@@ -30,6 +33,8 @@ export interface StreamOptions {
   batchWaitMs: number;
   onBatch?: (r: BatchReport) => void;
   onError?: (err: Error, attempt: number, backoffMs: number) => void;
+  /** Failed commits a message may take part in before it is set aside (default 5). */
+  policy?: DeliveryPolicy;
   /** Test hook: called after a batch's acks were sent. */
   afterAck?: () => void;
 }
@@ -37,7 +42,7 @@ export interface StreamOptions {
 export class StreamRunner {
   readonly totals: Totals = emptyTotals();
   private stopping = false;
-  private idle: Promise<void> = Promise.resolve();
+  private readonly ledger = new AttemptLedger();
 
   constructor(
     private readonly engine: Engine,
@@ -58,30 +63,38 @@ export class StreamRunner {
         receivedAtMs: Date.now(),
       }));
       const t0 = performance.now();
-      let result: BatchResult;
-      try {
-        result = await this.engine.processBatch(messages, this.opts.origin);
-      } catch (err) {
-        for (const m of batch) m.nack();
-        failures++;
-        const backoff = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
-        this.opts.onError?.(err as Error, failures, backoff);
-        await new Promise((r) => setTimeout(r, backoff));
+      const outcome = await deliver(this.engine, messages, this.opts.origin, this.ledger, this.opts.policy ?? DEFAULT_DELIVERY_POLICY);
+      const done = Date.now();
+      const retry = new Set(outcome.retry);
+      const acked: PulledMessage[] = [];
+      batch.forEach((m, i) => {
+        if (retry.has(i)) m.nack();
+        else {
+          m.ack();
+          acked.push(m);
+        }
+      });
+      if (acked.length) this.opts.afterAck?.();
+      for (const r of outcome.results) addToTotals(this.totals, r);
+      const result = mergeResults(outcome.results);
+      if (result) {
+        const latencies = new Float64Array(acked.length);
+        let oldest = done;
+        for (let i = 0; i < acked.length; i++) {
+          const p = acked[i]!.publishTime.getTime();
+          latencies[i] = done - p;
+          if (p < oldest) oldest = p;
+        }
+        this.opts.onBatch?.({ result, ms: performance.now() - t0, latenciesMs: latencies, lagMs: done - oldest });
+      }
+      if (retry.size === 0) {
+        failures = 0;
         continue;
       }
-      failures = 0;
-      const done = Date.now();
-      for (const m of batch) m.ack();
-      this.opts.afterAck?.();
-      addToTotals(this.totals, result);
-      const latencies = new Float64Array(batch.length);
-      let oldest = done;
-      for (let i = 0; i < batch.length; i++) {
-        const p = batch[i]!.publishTime.getTime();
-        latencies[i] = done - p;
-        if (p < oldest) oldest = p;
-      }
-      this.opts.onBatch?.({ result, ms: performance.now() - t0, latenciesMs: latencies, lagMs: done - oldest });
+      failures++;
+      const backoff = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
+      this.opts.onError?.(outcome.error ?? new Error("the batch could not be committed"), failures, backoff);
+      await new Promise((r) => setTimeout(r, backoff));
     }
     return this.totals;
   }

@@ -184,6 +184,12 @@ export class BatchTransaction {
     return fresh;
   }
 
+  /** Gives claims back (events that became dead letters after their ids were claimed). */
+  async unclaimEventIds(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.conn.run(`DELETE FROM ops.seen_events WHERE event_id IN (SELECT unnest(string_split($ids, ','))::UUID)`, { ids: ids.join(",") });
+  }
+
   /** Appends the batch's Silver rows (staged, then copied, then merged into the state tables). */
   async writeSilver(rows: ReadonlyMap<Domain, Record<string, RowValue>[]>): Promise<void> {
     for (const [domain, list] of rows) {

@@ -46,9 +46,12 @@ describe("decode", () => {
     }
   });
 
-  it("keeps the Pub/Sub attributes' event_id on a decode failure", () => {
-    const r = decode({ data: Buffer.from("{"), attributes: { event_id: "abc", event_type: "login" }, origin: "t", receivedAtMs: 0 });
+  it("keeps the Pub/Sub attributes' event_id on a decode failure when it is a UUID, and nothing else", () => {
+    const id = "0B8E5A7E-4C1F-4D2A-9A3B-1C2D3E4F5A6B";
+    const r = decode({ data: Buffer.from("{"), attributes: { event_id: id, event_type: "login" }, origin: "t", receivedAtMs: 0 });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect([r.event_id, r.event_type]).toEqual(["abc", "login"]);
+    if (!r.ok) expect([r.event_id, r.event_type]).toEqual([id.toLowerCase(), "login"]);
+    const odd = decode({ data: Buffer.from("{"), attributes: { event_id: "ann@example.com", event_type: "4111 1111 1111 1111" }, origin: "t", receivedAtMs: 0 });
+    if (!odd.ok) expect([odd.event_id, odd.event_type]).toEqual([undefined, undefined]);
   });
 });

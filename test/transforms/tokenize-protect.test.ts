@@ -66,7 +66,7 @@ describe("Bronze protection", () => {
     const v = valid(original);
     expect(subjectOf(v.event)).toBe("user:u-1");
     const subjectKey = { kid: subjectKid("user:u-1", key), key: randomBytes(32) };
-    const bronze = protectForBronze(v.event, v.extras, subjectKey);
+    const bronze = protectForBronze(v.event, subjectKey);
     const line = JSON.stringify(bronze);
     for (const p of PII) expect(line).not.toContain(p);
     expect(line).toContain('"country":"US"'); // the shipping country is not personal
@@ -77,7 +77,7 @@ describe("Bronze protection", () => {
 
   it("leaves personal fields unreadable once the key is gone (erasure)", () => {
     const v = valid(orderCreated());
-    const bronze = protectForBronze(v.event, v.extras, { kid: "sk_x", key: randomBytes(32) });
+    const bronze = protectForBronze(v.event, { kid: "sk_x", key: randomBytes(32) });
     expect(() => decryptPii(bronze._pii!, randomBytes(32))).toThrow();
     const restored = restoreFromBronze(bronze, undefined) as { payload: { customer: Record<string, unknown> } };
     // Required fields hold the marker (the event stays valid for replay), optional ones stay absent.
@@ -100,7 +100,7 @@ describe("Bronze protection", () => {
       payload: { url: "https://shop/x", path: "/x" },
     });
     expect(subjectOf(anon.event)).toBeUndefined();
-    const bronze = protectForBronze(anon.event, anon.extras, undefined);
+    const bronze = protectForBronze(anon.event, undefined);
     expect(JSON.stringify(bronze)).not.toContain("10.1.2.3");
     expect(bronze._pii_dropped).toEqual(["context.ip"]);
   });
