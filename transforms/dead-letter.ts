@@ -7,7 +7,7 @@
  * failing paths lose card numbers and emails. A parse error gives a
  * position, never a snippet of the input.
  */
-import { findPanSpans, redactPansInRawText, redactPansInText } from "./scrub-pans.js";
+import { holdsPan, redactPansInRawText, redactPansInText } from "./scrub-pans.js";
 import { isSensitiveName } from "./personal.js";
 import type { DeadLetter, DeadLetterReason, DeadLetterStage, RawMessage } from "./types.js";
 
@@ -60,7 +60,7 @@ function uuidOrUndefined(v: unknown): string | undefined {
 
 /** A producer's event_type, kept only when it reads like a type name and holds no card number. */
 export function typeName(v: unknown): string | undefined {
-  return typeof v === "string" && TYPE_LIKE.test(v) && findPanSpans(v).length === 0 ? v : undefined;
+  return typeof v === "string" && TYPE_LIKE.test(v) && !holdsPan(v) ? v : undefined;
 }
 
 /** A text for a dead letter's detail or paths: card numbers and emails redacted. */

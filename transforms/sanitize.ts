@@ -9,7 +9,7 @@
  * stack, however deep it is nested.
  */
 import { isCardName, isSensitiveName } from "./personal.js";
-import { PAN_REDACTION, findPanSpans, numberHoldsPan, redactPansInText } from "./scrub-pans.js";
+import { PAN_REDACTION, holdsPan, numberHoldsPan, redactPansInText } from "./scrub-pans.js";
 
 /** Deepest nesting of objects and arrays a message may have (the contract's deepest is 4). */
 export const MAX_DEPTH = 32;
@@ -63,7 +63,7 @@ export function sanitize(root: Record<string, unknown> | unknown[]): SanitizeRes
           dropped++;
           continue;
         }
-        if (key.length >= SHORTEST_PAN && findPanSpans(key).length > 0) renamed = true;
+        if (key.length >= SHORTEST_PAN && holdsPan(key)) renamed = true;
         const v = container[key];
         if (typeof v === "string") {
           if (v.length >= SHORTEST_PAN) {

@@ -104,6 +104,11 @@ export function findPanSpans(text: string): [number, number][] {
     i += width;
   }
   flush();
+  return mergeSpans(spans);
+}
+
+/** Overlapping spans as one, in order. */
+function mergeSpans(spans: [number, number][]): [number, number][] {
   if (spans.length < 2) return spans;
   spans.sort((a, b) => a[0] - b[0]);
   const merged: [number, number][] = [spans[0]!];
@@ -148,9 +153,60 @@ function windows(d: readonly number[], starts: readonly number[], ends: readonly
   if (runFrom >= 0) out.push([starts[runFrom]!, ends[runTo]!]);
 }
 
-/** Redacts every card number in a text; `count` says how many. */
-export function redactPansInText(text: string): { text: string; count: number } {
+/**
+ * The text a URL-encoded string stands for (`%34%31`, `%EF%BC%94` -> the
+ * digits; `+` -> space), with the span of the original each character came
+ * from, or undefined when nothing is encoded.
+ */
+function percentDecoded(text: string): { text: string; from: number[]; to: number[] } | undefined {
+  if (!/%[0-9a-fA-F]{2}/.test(text)) return undefined;
+  let out = "";
+  const from: number[] = [];
+  const to: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    if (text[i] === "%" && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+      const lead = Number.parseInt(text.slice(i + 1, i + 3), 16);
+      const len = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+      const bytes = [lead];
+      let j = i + 3;
+      while (bytes.length < len && text[j] === "%" && /^[0-9a-fA-F]{2}$/.test(text.slice(j + 1, j + 3))) {
+        bytes.push(Number.parseInt(text.slice(j + 1, j + 3), 16));
+        j += 3;
+      }
+      const ch = Buffer.from(bytes).toString("utf8");
+      for (let k = 0; k < ch.length; k++) {
+        from.push(i);
+        to.push(j);
+      }
+      out += ch;
+      i = j;
+    } else {
+      out += text[i] === "+" ? " " : text[i];
+      from.push(i);
+      to.push(i + 1);
+      i++;
+    }
+  }
+  return { text: out, from, to };
+}
+
+/** Card-number spans of a text, also where it is URL-encoded (mapped back onto the encoded text). */
+function panSpansOf(text: string): [number, number][] {
   const spans = findPanSpans(text);
+  const decoded = text.length >= MIN && text.includes("%") ? percentDecoded(text) : undefined;
+  if (!decoded) return spans;
+  const more = findPanSpans(decoded.text).map(([a, b]) => [decoded.from[a]!, decoded.to[b - 1]!] as [number, number]);
+  return more.length === 0 ? spans : mergeSpans([...spans, ...more]);
+}
+
+/** True when the text holds a card number, plain or URL-encoded. */
+export function holdsPan(text: string): boolean {
+  return panSpansOf(text).length > 0;
+}
+
+/** Redacts every card number in a text, URL-encoded ones too; `count` says how many. */
+export function redactPansInText(text: string): { text: string; count: number } {
+  const spans = panSpansOf(text);
   if (spans.length === 0) return { text, count: 0 };
   let out = "";
   let at = 0;

@@ -220,10 +220,12 @@ function customer(e: EventOf<"login" | "profile_update">, row: SilverRow, key: T
 /**
  * Unknown fields, by path: one whose path names something personal at any
  * level is kept only as a token; otherwise its content is, member by member.
+ * Members are in sorted order, so a producer's key order (or a replay's) never
+ * changes the row.
  */
 function silverExtras(extras: Record<string, unknown>, key: TokenKey): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [path, value] of Object.entries(extras)) {
+  for (const [path, value] of Object.entries(extras).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const segments = path.split(".").map((s) => s.replace(/\[\]$/, ""));
     const personal = segments.some((seg, i) => isPersonalName(seg, i > 0 ? segments[i - 1] : undefined));
     out[path] = personal ? tokenizeValue(value, key) : silverValue(value, key, segments[segments.length - 1]);
@@ -241,6 +243,9 @@ function silverValue(value: unknown, key: TokenKey, name: string | undefined): u
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((v) => silverValue(v, key, name));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = isPersonalName(k, name) ? tokenizeValue(v, key) : silverValue(v, key, k);
+  for (const k of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[k];
+    out[k] = isPersonalName(k, name) ? tokenizeValue(v, key) : silverValue(v, key, k);
+  }
   return out;
 }

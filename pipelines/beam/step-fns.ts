@@ -11,7 +11,7 @@
 import { requireForSerialization } from "./sdk.js";
 import { createRegistry } from "../../schemas/registry.js";
 import type { DeadLetter, RawMessage } from "../../transforms/types.js";
-import { type ElementStep, type ElementSteps, elementSteps } from "../ingest-steps.js";
+import { type ElementStep, type ElementSteps, elementSteps, internalError } from "../ingest-steps.js";
 
 /** The name under which workers `require` this module (the package is installed in the worker image). */
 export const STEP_FNS_MODULE = "ecom-stream/dist/pipelines/beam/step-fns.js";
@@ -26,12 +26,26 @@ export function workerSteps(): ElementSteps {
   return (steps ??= elementSteps(createRegistry()));
 }
 
-/** Runs element step number `ctx.step` of the step list on one element. */
+/** Replaces this process's step list (the DirectRunner runs steps in the driver: tests give it a step that throws). */
+export function useWorkerSteps(replacement: ElementSteps): void {
+  steps = replacement;
+}
+
+/**
+ * Runs element step number `ctx.step` of the step list on one element,
+ * inside the failsafe guard: whatever the step throws becomes a dead letter
+ * on the tagged output, never a failed bundle.
+ */
 export function runElementStep(input: unknown, ctx: { step: number }): Tagged<unknown> {
   const step = workerSteps()[ctx.step] as ElementStep<unknown, { ok: true }> | undefined;
   if (!step) throw new Error(`the ingest step list has no step ${ctx.step}`);
-  const r = step.run(input);
-  return r.ok ? { ok: r } : { dead: r };
+  try {
+    const r = step.run(input);
+    return r.ok ? { ok: r } : { dead: r };
+  } catch (err) {
+    const message = (ctx.step === 0 ? input : (input as { message: RawMessage }).message) as RawMessage;
+    return { dead: internalError(message, step.name, ctx.step === 0 ? "decode" : "validate", err, ctx.step === 0 ? undefined : (input as { value?: unknown }).value) };
+  }
 }
 
 /** A Pub/Sub message as the cross-language read decodes it (PubsubMessage proto). */

@@ -58,7 +58,7 @@ export class Engine {
     readonly keys: KeyMaterial,
     readonly keyring: SubjectKeyring,
     readonly steps: ElementSteps,
-    private readonly fault?: (p: FaultPoint) => void,
+    private readonly fault?: (p: FaultPoint, ids: readonly string[]) => void,
   ) {}
 
   /**
@@ -67,7 +67,7 @@ export class Engine {
    */
   static async open(
     dataDir: string,
-    opts: { fault?: (p: FaultPoint) => void; registry?: Registry; parseThreads?: number } = {},
+    opts: { fault?: (p: FaultPoint, ids: readonly string[]) => void; registry?: Registry; parseThreads?: number } = {},
   ): Promise<Engine> {
     fs.mkdirSync(dataDir, { recursive: true });
     const dbFile = storePath(dataDir);

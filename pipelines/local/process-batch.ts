@@ -31,8 +31,8 @@ export interface BatchDeps {
   keyring: SubjectKeyring;
   steps: ElementSteps;
   tokenKey: TokenKey;
-  /** Test hook: called at each fault point; a test makes it kill the process. */
-  fault?: (point: FaultPoint) => void;
+  /** Test hook: called at each fault point with the batch's event ids; a test makes it kill the process or throw. */
+  fault?: (point: FaultPoint, ids: readonly string[]) => void;
   /** Work that joins the batch's transaction (e.g. marking Gold windows dirty) or follows its commit. */
   extensions?: readonly BatchExtension[];
 }
@@ -223,7 +223,7 @@ export async function commitBatch(parsed: ParsedBatch, deps: BatchDeps, origin: 
     lap("silver");
     const files = await bronzeWritten;
     lap("bronze");
-    deps.fault?.("after_bronze_temp");
+    deps.fault?.("after_bronze_temp", parsed.ids);
     const allDead = projection.dead.length ? [...dead, ...projection.dead] : dead;
     const newDead = await tx.writeDeadLetters(allDead.map(deadLetterRow));
     await tx.putSubjectKeys(created);
@@ -252,19 +252,19 @@ export async function commitBatch(parsed: ParsedBatch, deps: BatchDeps, origin: 
       bronzeFiles: files.map((f) => f.name),
     });
     for (const ext of deps.extensions ?? []) await ext.beforeCommit?.(tx, result);
-    deps.fault?.("before_commit");
+    deps.fault?.("before_commit", parsed.ids);
     lap("ops");
     await tx.commit();
     lap("commit");
     deps.keyring.committed();
-    deps.fault?.("after_commit");
+    deps.fault?.("after_commit", parsed.ids);
 
     if (files.length) {
       await deps.bronze.finalize(files.map((f) => f.name));
       await deps.store.markBronzeDone(tx.batchId);
     }
     lap("rename");
-    deps.fault?.("after_rename");
+    deps.fault?.("after_rename", parsed.ids);
     for (const ext of deps.extensions ?? []) await ext.afterCommit?.(result);
     return result;
   } catch (err) {

@@ -5,19 +5,18 @@
  * case says what it planted, so a test can look for exactly that value
  * afterwards (test/helpers/scan.ts).
  */
-import prand from "pure-rand";
+import { uniformInt } from "pure-rand/distribution/uniformInt";
+import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 
 export class Seeded {
-  private rng: prand.RandomGenerator;
+  private readonly rng: ReturnType<typeof xoroshiro128plus>;
 
   constructor(seed: number) {
-    this.rng = prand.xoroshiro128plus(seed);
+    this.rng = xoroshiro128plus(seed);
   }
 
   int(n: number): number {
-    const [v, next] = prand.uniformIntDistribution(0, n - 1, this.rng);
-    this.rng = next;
-    return v;
+    return uniformInt(this.rng, 0, n - 1);
   }
 
   pick<T>(list: readonly T[]): T {
@@ -325,7 +324,7 @@ export function personalDataEvents(seed: number, count: number): PlantedEvent[] 
         [planted, where] = [[email], "changed_fields value"];
     }
     // The person's identifiers must not stay linked in clear in Bronze either.
-    e.user_id = `user-${r.uuid()}`;
+    e.user_id = `user-${r.int(1e9)}`;
     e.anonymous_id = `anon-${r.digits(10)}`;
     e.session_id = `sess-${r.digits(10)}`;
     out.push({ line: JSON.stringify(e), planted, identifiers: [e.user_id as string, e.anonymous_id as string, e.session_id as string], where });
