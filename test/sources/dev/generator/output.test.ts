@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { type GeneratedMessage, type GeneratorOptions, syntheticCustomer, takeMessages } from "../../sources/generator.js";
+import { type GeneratedMessage, type GeneratorOptions, syntheticCustomer, takeMessages } from "../../../../sources/dev/generator/index.js";
 
 /** sha256 over every field of every message, one JSON line per message. */
 function digest(messages: readonly GeneratedMessage[]): string {

@@ -5,10 +5,10 @@ import {
   takeMessages,
   type GeneratedMessage,
   type GeneratorOptions,
-} from "../../sources/generator.js";
+} from "../../../../sources/dev/generator/index.js";
 
 // ---------------------------------------------------------------------------
-// An independent validator written from /work/shared/event-contract.md
+// An independent validator written from the event contract document
 // (not from the generator's code). Returns null when the event is valid,
 // otherwise a short reason.
 // ---------------------------------------------------------------------------
