@@ -17,7 +17,7 @@ export type Action =
   | NextClick
   /** payment_initiated: a first attempt, or a retry after a failure */
   | { readonly kind: "initiate_payment"; readonly order: Order }
-  /** payment_success or payment_failure from the gateway */
+  /** the attempt's outcome: payment_success or payment_failure */
   | { readonly kind: "settle_payment"; readonly order: Order }
   | { readonly kind: "confirm_order"; readonly order: Order }
   | { readonly kind: "ship_order"; readonly order: Order }

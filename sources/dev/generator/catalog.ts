@@ -5,9 +5,9 @@
  * price_change and stock_update events change; later events (add_to_cart,
  * orders) use the current values.
  */
-import { CATEGORIES, N_PRODUCTS, ADJECTIVES } from "./reference/catalog.js";
-import { FX, WAREHOUSES } from "./reference/countries.js";
 import type { Rand } from "./random.js";
+import { ADJECTIVES, CATEGORIES, N_PRODUCTS } from "./reference/catalog.js";
+import { FX, WAREHOUSES } from "./reference/countries.js";
 
 export interface Product {
   id: string;

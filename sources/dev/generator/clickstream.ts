@@ -9,8 +9,8 @@
  * landing, an external site or none), as a full URL on the session's platform.
  */
 import { popularProduct } from "./catalog.js";
-import { APP_BASE, EXTERNAL_REFERRERS, PLATFORM_WEB, SEARCH_TERMS, SORTS, TITLE_SUFFIX, UTM, WEB_BASE } from "./reference/clickstream.js";
 import { CATEGORIES } from "./reference/catalog.js";
+import { APP_BASE, EXTERNAL_REFERRERS, PLATFORM_WEB, SEARCH_TERMS, SORTS, TITLE_SUFFIX, UTM, WEB_BASE } from "./reference/clickstream.js";
 import { CURRENCIES } from "./reference/countries.js";
 import type { Session } from "./session.js";
 import type { World } from "./world.js";

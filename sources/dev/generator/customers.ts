@@ -9,9 +9,9 @@
  * Profiles are mutable: a profile_update changes the cached profile, and later
  * events of that customer carry the new values.
  */
+import { Rand, UPPER, seedState } from "./random.js";
 import { COUNTRIES, COUNTRY_CUM } from "./reference/countries.js";
 import { EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, TRANSLIT } from "./reference/people.js";
-import { Rand, UPPER, seedState } from "./random.js";
 
 /** Registered customers are `cus_100000` .. `cus_149999` (index 0 .. CUSTOMER_POOL_SIZE-1). */
 export const CUSTOMER_POOL_SIZE = 50_000;

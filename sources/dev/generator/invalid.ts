@@ -8,11 +8,11 @@
  * reuses a valid event's event_id (it gets a fresh one, or a malformed one);
  * its attributes carry the event_id and event_type when the body has them.
  */
+import { unreachable } from "./exhaustive.js";
 import type { GeneratedMessage } from "./message.js";
 import { type Rand, cumulative } from "./random.js";
 import { REQUIRED_FIELDS, type EventType } from "./reference/event-types.js";
 import { GARBAGE, NOT_OBJECTS, UNKNOWN_TYPES } from "./reference/invalid.js";
-import { unreachable } from "./exhaustive.js";
 
 export type InvalidFlavour = "garbage" | "not_object" | "unknown_type" | "bad_version" | "missing_field" | "wrong_type" | "bad_id";
 

@@ -9,8 +9,8 @@
  */
 import { popularSku } from "./catalog.js";
 import { unreachable } from "./exhaustive.js";
-import { type Order, cancelOrder, confirmOrder, newOrder } from "./orders.js";
 import { deliverOrder, shipOrder } from "./fulfilment.js";
+import { type Order, cancelOrder, confirmOrder, newOrder } from "./orders.js";
 import { initiatePayment, pickGateway, refundPayment } from "./payments.js";
 import { cumulative } from "./random.js";
 import { COUNTRIES, COUNTRY_CUM, FREE_SHIPPING_FROM, SHIPPING_FEE } from "./reference/countries.js";

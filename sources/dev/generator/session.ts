@@ -8,23 +8,23 @@
  *
  * Guarantees: a session's clickstream and customer events have
  * non-decreasing event times (a mobile event may arrive late, never before
- * the session's previous one); every
- * order_created from a session carries a cart that had an add_to_cart in the
- * same session; a session has at most one step on the agenda at a time.
+ * the session's previous one); every order_created from a session carries a
+ * cart that had an add_to_cart in the same session; a session has at most
+ * one step on the agenda at a time.
  */
+import { checkoutLogin, login, profileUpdate } from "./accounts.js";
 import type { NextClick } from "./actions.js";
 import { popularProduct } from "./catalog.js";
+import { addToCart, landing, otherPage, pageView, productPage, search } from "./clickstream.js";
 import type { ContextJson } from "./context.js";
 import type { Profile } from "./customers.js";
-import { checkoutLogin, login, profileUpdate } from "./accounts.js";
-import { addToCart, landing, otherPage, pageView, productPage, search } from "./clickstream.js";
+import { unreachable } from "./exhaustive.js";
 import { createOrder, newOrder } from "./orders.js";
 import { PLATFORM_CUM, PLATFORM_SOURCES, PLATFORM_WEB, TITLE_SUFFIX } from "./reference/clickstream.js";
 import { COUNTRIES, COUNTRY_CUM } from "./reference/countries.js";
 import type { SessionEnvelope } from "./serialize.js";
 import { SEC } from "./time.js";
 import type { World } from "./world.js";
-import { unreachable } from "./exhaustive.js";
 
 /** Where a session is: browsing, or a step of signing in or checking out. */
 export type Phase = "browse" | "login_retry" | "checkout_login" | "place_order" | "confirmation_page";
