@@ -21,7 +21,7 @@ import { ingestFiles } from "../jobs/ingest-files.js";
 import { goldOf, registerGold } from "../gold/register.js";
 import { Engine } from "../pipelines/local/engine.js";
 import { type MessageSource, StreamRunner } from "../pipelines/local/stream-runner.js";
-import { startEmulator } from "../sources/pubsub-emulator.js";
+import { startEmulator } from "../sources/dev/pubsub-emulator.js";
 import { PubSubBatchSource, ensureTopicAndSubscription } from "../sources/pubsub.js";
 import { publishGenerated, waitUntil } from "./ingest.js";
 

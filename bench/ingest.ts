@@ -14,7 +14,7 @@ import { generateToFile } from "../jobs/generate.js";
 import { registerGold } from "../gold/register.js";
 import { Engine } from "../pipelines/local/engine.js";
 import { StreamRunner } from "../pipelines/local/stream-runner.js";
-import { startEmulator } from "../sources/pubsub-emulator.js";
+import { startEmulator } from "../sources/dev/pubsub-emulator.js";
 import { PubSubBatchSource, ensureTopicAndSubscription } from "../sources/pubsub.js";
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import zlib from "node:zlib";
-import { type GeneratedMessage, type GeneratorOptions, generateMessages } from "../sources/generator.js";
+import { type GeneratedMessage, type GeneratorOptions, generateMessages } from "../sources/dev/generator/index.js";
 import type { EventPublisher } from "../sources/pubsub.js";
 
 export interface GenerateCounts {

@@ -14,7 +14,7 @@
  * being processed (up to 60 min), so slow batches are not redelivered.
  */
 import { Duration, PubSub, type ClientConfig, type Message, type Subscription, type Topic } from "@google-cloud/pubsub";
-import { isEmulatorReachable } from "./pubsub-emulator.js";
+import { isEmulatorReachable } from "./dev/pubsub-emulator.js";
 
 export interface PubSubTarget {
   projectId: string;

@@ -6,7 +6,7 @@ import { goldRoutes } from "../../gold/routes.js";
 import { Engine } from "../../pipelines/local/engine.js";
 import { serveInstance } from "../../pipelines/local/instance.js";
 import { StreamRunner } from "../../pipelines/local/stream-runner.js";
-import { type EmulatorHandle, isEmulatorReachable, startEmulator } from "../../sources/pubsub-emulator.js";
+import { type EmulatorHandle, isEmulatorReachable, startEmulator } from "../../sources/dev/pubsub-emulator.js";
 import { EventPublisher, PubSubBatchSource, type PubSubTarget, describePubSubError, ensureTopicAndSubscription } from "../../sources/pubsub.js";
 import { loadConfig } from "../config.js";
 import { faultHook } from "../fault.js";

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { findEmulator } from "../../sources/pubsub-emulator.js";
+import { findEmulator } from "../../sources/dev/pubsub-emulator.js";
 import { tempDir } from "../helpers/data.js";
 
 const CLI = path.resolve("dist/cli/main.js");

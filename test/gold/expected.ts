@@ -3,7 +3,7 @@
  * plain TypeScript (no SQL), straight from the meanings in the issue and the
  * models' headers. The tests compare every Gold table with these.
  */
-import { type GeneratedMessage, takeMessages } from "../../sources/generator.js";
+import { type GeneratedMessage, takeMessages } from "../../sources/dev/generator/index.js";
 
 export interface Ev {
   event_id: string;

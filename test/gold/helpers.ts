@@ -6,7 +6,7 @@ import { expect } from "vitest";
 import { GOLD_MODELS } from "../../gold/models/index.js";
 import type { Engine } from "../../pipelines/local/engine.js";
 import type { DuckDbStore } from "../../sinks/duckdb/store.js";
-import type { GeneratedMessage } from "../../sources/generator.js";
+import type { GeneratedMessage } from "../../sources/dev/generator/index.js";
 import type { Row } from "./expected.js";
 
 export function tempDir(name: string): string {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { goldOf, registerGold } from "../../gold/register.js";
 import { Engine } from "../../pipelines/local/engine.js";
 import { type FaultPoint, processBatch } from "../../pipelines/local/process-batch.js";
-import type { GeneratedMessage } from "../../sources/generator.js";
+import type { GeneratedMessage } from "../../sources/dev/generator/index.js";
 import { type Row, expectedGold, generate } from "./expected.js";
 import { expectSameGold, expectSameRows, goldSnapshot, ingest, shuffled, tempDir } from "./helpers.js";
 

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
-import { type GeneratedMessage, takeMessages } from "../../sources/generator.js";
+import { type GeneratedMessage, takeMessages } from "../../sources/dev/generator/index.js";
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `ecom-${prefix}-`));

@@ -28,7 +28,7 @@
  * Set EMULATOR_LOG=1 to see the emulator's own output.
  */
 import { randomBytes } from "node:crypto";
-import { EMULATOR_INSTALL_HINT, findEmulator, startEmulator } from "../../sources/pubsub-emulator.js";
+import { EMULATOR_INSTALL_HINT, findEmulator, startEmulator } from "../../sources/dev/pubsub-emulator.js";
 
 export type EmulatorForTests = { host: string; projectId: string; stop(): Promise<void> };
 

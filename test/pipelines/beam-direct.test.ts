@@ -15,7 +15,7 @@ import zlib from "node:zlib";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EVENT_TABLES, STATE_TABLES, qualified } from "../../schemas/silver.js";
-import { takeMessages } from "../../sources/generator.js";
+import { takeMessages } from "../../sources/dev/generator/index.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CLI = path.join(ROOT, "dist/cli/main.js");

@@ -17,7 +17,7 @@ import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EVENT_TABLES, STATE_TABLES, qualified } from "../../schemas/silver.js";
-import { takeMessages } from "../../sources/generator.js";
+import { takeMessages } from "../../sources/dev/generator/index.js";
 import { START, bronzeRecords, expected, tempDir, writeNdjson } from "../helpers/data.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");

@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestFiles } from "../../jobs/ingest-files.js";
 import { Engine } from "../../pipelines/local/engine.js";
-import type { GeneratedMessage } from "../../sources/generator.js";
+import type { GeneratedMessage } from "../../sources/dev/generator/index.js";
 import { bronzeRecords, expected, generated, tempDir, tempFiles, writeNdjson } from "../helpers/data.js";
 
 const TABLES = ["clickstream_events", "order_events", "payment_events", "inventory_events", "customer_events"];

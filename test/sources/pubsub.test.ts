@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { PubSub } from "@google-cloud/pubsub";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
-import { isEmulatorReachable, startEmulator } from "../../sources/pubsub-emulator.js";
+import { isEmulatorReachable, startEmulator } from "../../sources/dev/pubsub-emulator.js";
 import {
   describePubSubError,
   ensureTopicAndSubscription,
@@ -293,10 +293,10 @@ describe.skipIf("skip" in emu)("Pub/Sub source and publisher against the emulato
   });
 
   it("the emulator dies with the process that started it, even on SIGKILL", async () => {
-    // Run sources/pubsub-emulator.ts (node built-ins only) in a child Node process.
+    // Run sources/dev/pubsub-emulator.ts (node built-ins only) in a child Node process.
     const dir = mkdtempSync(path.join(tmpdir(), "emu-parent-"));
     try {
-      const srcPath = fileURLToPath(new URL("../../sources/pubsub-emulator.ts", import.meta.url));
+      const srcPath = fileURLToPath(new URL("../../sources/dev/pubsub-emulator.ts", import.meta.url));
       const js = ts.transpileModule(readFileSync(srcPath, "utf8"), {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
       }).outputText;
