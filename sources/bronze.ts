@@ -11,7 +11,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { openDuckDb } from "../sinks/duckdb/open.js";
 import { type Kek, loadKeys } from "../sinks/keys/local-keys.js";
 import { type Queryable, loadStoredKeys } from "../sinks/keys/subject-keys.js";
 import type { RawMessage } from "../transforms/types.js";
@@ -49,7 +49,7 @@ export async function subjectKeysFromDataDir(sourceDataDir: string, kids: readon
   if (!fs.existsSync(dbFile)) throw new Error(`the source data dir ${sourceDataDir} has no DuckDB store (ecom.duckdb): its subject keys cannot be read`);
   const keys = loadKeys(sourceDataDir, false);
   if (kids.length === 0) return {};
-  const instance = await DuckDBInstance.create(dbFile, { access_mode: "READ_ONLY" });
+  const instance = await openDuckDb(dbFile, { readOnly: true });
   try {
     const conn = await instance.connect();
     try {

@@ -72,10 +72,9 @@ export function startCommand(program: Command): void {
           coarseRefreshEveryMs: 5000,
           onError: (err) => log.error(`Gold refresh failed; its windows stay marked and are retried after the next batch: ${err.message}`),
         });
-        const reader = await engine.store.reader();
-        cleanup.unshift(() => reader.close());
         const progress = new Progress();
-        const server = await serveInstance(config.dataDir, reader.query, {
+        // Readers get one read-only statement each, on a connection of its own, to holders of the instance token only.
+        const server = await serveInstance(config.dataDir, (sql) => engine.store.queryReadOnly(sql), {
           ...goldRoutes(engine),
           "GET /status": async () => ({ type: "application/json", body: JSON.stringify(progress.snapshot(runner.totals)) }),
         });
