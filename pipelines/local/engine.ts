@@ -1,7 +1,8 @@
 /**
  * The local executor's resources for one data dir: the DuckDB store, Bronze,
- * keys and the step list. Opening it runs recovery, so a crashed run is made
- * whole before anything new is read.
+ * keys and the step list. Opening it makes the data dir private (0700) and
+ * checks that the keys are private, then runs recovery, so a crashed run is
+ * made whole before anything new is read.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -10,6 +11,7 @@ import { DuckDbStore } from "../../sinks/duckdb/store.js";
 import { type KeyMaterial, loadKeys } from "../../sinks/keys/local-keys.js";
 import { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
 import { LocalBronze } from "../../sinks/local-files/bronze.js";
+import { ensurePrivateDir } from "../../sinks/local-files/private-files.js";
 import type { RawMessage } from "../../transforms/types.js";
 import { type ElementSteps, elementSteps } from "../ingest-steps.js";
 import { ParallelParser } from "./parallel-parse.js";
@@ -68,7 +70,7 @@ export class Engine {
     dataDir: string,
     opts: { fault?: (p: FaultPoint) => void; registry?: Registry; parseThreads?: number } = {},
   ): Promise<Engine> {
-    fs.mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir);
     const dbFile = storePath(dataDir);
     // Keys first: a data dir with a store but no readable keys fails closed before anything opens.
     const keys = loadKeys(dataDir, !fs.existsSync(dbFile));
