@@ -1,14 +1,16 @@
 /**
  * The local executor's resources for one data dir: the DuckDB store, Bronze,
- * keys and the step list. Opening it makes the data dir private (0700) and
- * checks that the keys are private, then runs recovery, so a crashed run is
- * made whole before anything new is read.
+ * keys and the step list. Opening it makes the data dir private (0700),
+ * checks that the keys are private and are the store's own, then runs
+ * recovery, so a crashed run is made whole before anything new is read; a
+ * key that fails either check stops it before anything is written.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { type Registry, createRegistry } from "../../schemas/registry.js";
 import { DuckDbStore } from "../../sinks/duckdb/store.js";
-import { type KeyMaterial, loadKeys } from "../../sinks/keys/local-keys.js";
+import { checkStoreKeys, recordStoreKeys } from "../../sinks/keys/fingerprints.js";
+import { type KeyMaterial, keysDir, loadKeys } from "../../sinks/keys/local-keys.js";
 import { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
 import { LocalBronze } from "../../sinks/local-files/bronze.js";
 import { ensurePrivateDir } from "../../sinks/local-files/private-files.js";
@@ -74,7 +76,14 @@ export class Engine {
     const dbFile = storePath(dataDir);
     // Keys first: a data dir with a store but no readable keys fails closed before anything opens.
     const keys = loadKeys(dataDir, !fs.existsSync(dbFile));
-    const store = await DuckDbStore.open(dbFile);
+    // Then whether they are the store's own keys, before the store writes anything (even its DDL).
+    const store = await DuckDbStore.open(dbFile, { beforeWrite: (s) => checkStoreKeys(s, keys, keysDir(dataDir)) });
+    try {
+      await recordStoreKeys(store, keys);
+    } catch (err) {
+      store.close();
+      throw err;
+    }
     const bronze = new LocalBronze(dataDir);
     await recover(store, bronze);
     const engine = new Engine(dataDir, store, bronze, keys, new SubjectKeyring(keys.kek), elementSteps(opts.registry ?? createRegistry()), opts.fault);
