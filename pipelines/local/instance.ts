@@ -24,6 +24,7 @@ import http from "node:http";
 import path from "node:path";
 import { publicErrorMessage } from "../../sinks/duckdb/read-only.js";
 import { writePrivateFileAtomic } from "../../sinks/local-files/private-files.js";
+import type { Engine } from "./engine.js";
 
 export interface InstanceInfo {
   pid: number;
@@ -172,6 +173,11 @@ export async function serveInstance(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Serves an open Engine: `POST /query` through its store's read-only guard (a connection per query), plus `routes`. */
+export function serveEngine(engine: Engine, routes: Routes = {}): ReturnType<typeof serveInstance> {
+  return serveInstance(engine.dataDir, (sql) => engine.store.queryReadOnly(sql), routes);
 }
 
 /** A request to the running instance, with its token. */
