@@ -17,7 +17,7 @@ import { ensurePrivateDir } from "../../sinks/local-files/private-files.js";
 import type { RawMessage } from "../../transforms/types.js";
 import { type ElementSteps, elementSteps } from "../ingest-steps.js";
 import { ParallelParser } from "./parallel-parse.js";
-import { registerGold } from "../../gold/register.js"; // Gold (issue 4)
+import { registerGold } from "../../gold/register.js";
 import {
   type BatchDeps,
   type BatchExtension,
@@ -88,7 +88,9 @@ export class Engine {
     await recover(store, bronze);
     const engine = new Engine(dataDir, store, bronze, keys, new SubjectKeyring(keys.kek), elementSteps(opts.registry ?? createRegistry()), opts.fault);
     if (opts.parseThreads && !opts.registry) engine.parser = new ParallelParser(opts.parseThreads, keys.tokenKey);
-    return registerGold(engine); // Gold (issue 4): tables, interrupted refreshes, per-batch window marks + refresh
+    await registerGold(engine); // Gold: tables, interrupted refreshes, per-batch window marks + refresh
+    store.protectFiles(); // recovery and Gold may have started a WAL
+    return engine;
   }
 
   private readonly extensions: BatchExtension[] = [];

@@ -153,6 +153,11 @@ export class DuckDbStore {
     };
   }
 
+  /** Makes the file and its WAL private again (a WAL that writes outside a batch created under a permissive umask). */
+  protectFiles(): void {
+    protectDuckDbFiles(this.path);
+  }
+
   /** A committed batch's Bronze files are all in place (recovery has nothing left to rename). */
   async markBronzeDone(batchId: bigint): Promise<void> {
     await this.conn.run(`UPDATE ops.batches SET bronze_state = 'done' WHERE batch_id = $b`, { b: batchId });
