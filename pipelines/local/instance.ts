@@ -128,7 +128,14 @@ export async function serveInstance(
   const server = http.createServer((req, res) => {
     const send = (status: number, body: string, headers: http.OutgoingHttpHeaders = {}) =>
       res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", ...headers }).end(body);
-    const url = new URL(req.url ?? "/", `http://127.0.0.1:${port}`);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", `http://127.0.0.1:${port}`);
+    } catch {
+      req.resume();
+      send(400, "refused: the request target is not a URL path\n");
+      return;
+    }
     const verdict = admit(req, url, port, token, dataDir);
     if (!verdict.ok) {
       req.resume();

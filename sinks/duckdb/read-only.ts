@@ -158,7 +158,7 @@ export async function prepareReadOnly(conn: DuckDBConnection, sql: string): Prom
   } catch (err) {
     throw new QueryFailed(redactDuckDbMessage((err as Error).message, { sql, phase: "bind" }));
   }
-  // The binder's verdict must agree with the parser's (PRAGMA, for one, binds as a SELECT but never parses as one).
+  // A second verdict: the binder's statement type must agree with the parser's.
   const expected = explain ? StatementType.EXPLAIN : StatementType.SELECT;
   if (prepared.statementType !== expected) {
     prepared.destroySync();

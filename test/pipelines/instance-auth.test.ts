@@ -6,6 +6,7 @@
  * same URL without the token; the cookie then authenticates.
  */
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { goldRoutes } from "../../gold/routes.js";
@@ -149,6 +150,22 @@ describe("Host and Origin", () => {
     const link = await get(`/gold/status?token=${encodeURIComponent(info.token)}`, { origin: "http://evil.example" });
     expect(link.status).toBe(403);
     expect(link.headers["set-cookie"]).toBeUndefined();
+  });
+});
+
+describe("malformed requests", () => {
+  it("a request target that is not a URL is a 400, and the instance keeps answering", async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      const socket = net.connect(info.port, "127.0.0.1", () =>
+        socket.write(`GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${info.port}\r\nConnection: close\r\n\r\n`),
+      );
+      socket.on("data", (d: Buffer) => (text += d.toString("utf8")));
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
+    expect(await queryInstance(info, countSql)).toEqual([{ n: orders }]);
   });
 });
 
