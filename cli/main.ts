@@ -15,6 +15,10 @@ import { reportCommand } from "./commands/report.js";
 import { schemasCommand } from "./commands/schemas.js";
 import { startCommand } from "./commands/start.js";
 
+// Whatever this process or its children create (DuckDB's WAL, the Pub/Sub emulator's files) is private to
+// the user, beside the explicit 0600/0700 modes the platform's own files get.
+process.umask(0o077);
+
 const program = new Command();
 program
   .name("ecom")

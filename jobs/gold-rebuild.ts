@@ -7,7 +7,7 @@ import fs from "node:fs";
 import { type RebuildOptions } from "../gold/duckdb/executor.js";
 import { goldOf, registerGold } from "../gold/register.js";
 import { Engine, storePath } from "../pipelines/local/engine.js";
-import { type InstanceInfo, findInstance } from "../pipelines/local/instance.js";
+import { type InstanceInfo, findInstance, instanceFetch } from "../pipelines/local/instance.js";
 
 export interface RebuildResult {
   models: Record<string, number>;
@@ -41,7 +41,7 @@ export async function withEngine<T>(dataDir: string, work: (engine: Engine) => P
 }
 
 async function rebuildOnInstance(info: InstanceInfo, opts: RebuildOptions): Promise<{ models: Record<string, number>; ms: number }> {
-  const res = await fetch(`http://127.0.0.1:${info.port}/gold/rebuild`, { method: "POST", body: JSON.stringify(opts) });
+  const res = await instanceFetch(info, "/gold/rebuild", { method: "POST", body: JSON.stringify(opts) });
   const text = await res.text();
   if (res.status === 404) {
     throw new Error(

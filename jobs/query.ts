@@ -1,18 +1,28 @@
-/** Runs SQL against the data dir: through the running instance when there is one, else on the file. */
+/**
+ * `ecom query`: one read-only statement on the data dir, through the running
+ * instance when there is one, else on the DuckDB file opened read-only (no
+ * recovery, no DDL, nothing written) with the same guard (sinks/duckdb/read-only.ts).
+ */
 import fs from "node:fs";
 import { findInstance, queryInstance } from "../pipelines/local/instance.js";
 import { storePath } from "../pipelines/local/engine.js";
-import { DuckDbStore } from "../sinks/duckdb/store.js";
+import { openDuckDb } from "../sinks/duckdb/open.js";
+import { runReadOnly } from "../sinks/duckdb/read-only.js";
 
 export async function runQuery(dataDir: string, sql: string): Promise<Record<string, unknown>[]> {
   const instance = findInstance(dataDir);
   if (instance) return queryInstance(instance, sql);
   const file = storePath(dataDir);
   if (!fs.existsSync(file)) throw new Error(`no data in ${dataDir} yet: run \`ecom start\` or \`ecom ingest <file>\` first (or pass --data-dir)`);
-  const store = await DuckDbStore.open(file);
+  const db = await openDuckDb(file, { readOnly: true });
   try {
-    return await store.query(sql);
+    const conn = await db.connect();
+    try {
+      return await runReadOnly(conn, sql);
+    } finally {
+      conn.closeSync();
+    }
   } finally {
-    store.close();
+    db.closeSync();
   }
 }

@@ -11,8 +11,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
-import { type Kek, loadKeys } from "../sinks/keys/local-keys.js";
+import { openDuckDb } from "../sinks/duckdb/open.js";
+import { checkStoreKeys } from "../sinks/keys/fingerprints.js";
+import { type Kek, keysDir, loadKeys } from "../sinks/keys/local-keys.js";
 import { type Queryable, loadStoredKeys } from "../sinks/keys/subject-keys.js";
 import type { RawMessage } from "../transforms/types.js";
 import { type BronzeReadContext, bronzeFilesInRange, bronzeKids, readBronzeFile } from "../pipelines/beam/file-source.js";
@@ -41,21 +42,22 @@ export async function subjectKeysFromStore(store: Queryable, kek: Kek, kids: rea
 
 /**
  * Subject data keys (base64) by kid, read from another data dir's store
- * (opened read-only, closed again) and unwrapped with that dir's KEK.
- * Not for a data dir this process already holds open.
+ * (opened read-only, closed again) and unwrapped with that dir's KEK, once
+ * the keys passed the same checks as at Engine.open (private files, the
+ * store's own fingerprints). Not for a data dir this process already holds open.
  */
 export async function subjectKeysFromDataDir(sourceDataDir: string, kids: readonly string[]): Promise<Record<string, string>> {
   const dbFile = path.join(sourceDataDir, "ecom.duckdb");
   if (!fs.existsSync(dbFile)) throw new Error(`the source data dir ${sourceDataDir} has no DuckDB store (ecom.duckdb): its subject keys cannot be read`);
   const keys = loadKeys(sourceDataDir, false);
-  if (kids.length === 0) return {};
-  const instance = await DuckDBInstance.create(dbFile, { access_mode: "READ_ONLY" });
+  const instance = await openDuckDb(dbFile, { readOnly: true });
   try {
     const conn = await instance.connect();
     try {
       const store: Queryable = {
         query: async (sql, params) => (await conn.runAndReadAll(sql, params as never)).getRowObjectsJson() as Record<string, unknown>[],
       };
+      await checkStoreKeys(store, keys, keysDir(sourceDataDir));
       return await subjectKeysFromStore(store, keys.kek, kids);
     } finally {
       conn.closeSync();

@@ -4,7 +4,7 @@ import { describeBatchError } from "../../pipelines/local/batch-errors.js";
 import { goldOf, registerGold } from "../../gold/register.js";
 import { goldRoutes } from "../../gold/routes.js";
 import { Engine } from "../../pipelines/local/engine.js";
-import { serveInstance } from "../../pipelines/local/instance.js";
+import { serveEngine } from "../../pipelines/local/instance.js";
 import { StreamRunner } from "../../pipelines/local/stream-runner.js";
 import { type EmulatorHandle, isEmulatorReachable, startEmulator } from "../../sources/dev/pubsub-emulator.js";
 import { EventPublisher, PubSubBatchSource, type PubSubTarget, describePubSubError, ensureTopicAndSubscription } from "../../sources/pubsub.js";
@@ -72,10 +72,9 @@ export function startCommand(program: Command): void {
           coarseRefreshEveryMs: 5000,
           onError: (err) => log.error(`Gold refresh failed; its windows stay marked and are retried after the next batch: ${err.message}`),
         });
-        const reader = await engine.store.reader();
-        cleanup.unshift(() => reader.close());
         const progress = new Progress();
-        const server = await serveInstance(config.dataDir, reader.query, {
+        // Readers get one read-only statement each, on a connection of its own, to holders of the instance token only.
+        const server = await serveEngine(engine, {
           ...goldRoutes(engine),
           "GET /status": async () => ({ type: "application/json", body: JSON.stringify(progress.snapshot(runner.totals)) }),
         });

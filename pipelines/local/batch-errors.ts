@@ -1,3 +1,5 @@
+import { redactDuckDbMessage } from "../../sinks/duckdb/read-only.js";
+
 /** A failed batch's cause, said so that an operator knows what to do. The batch was rolled back either way. */
 export function describeBatchError(err: unknown, dataDir: string): string {
   const e = err as NodeJS.ErrnoException & { message?: string };
@@ -12,7 +14,8 @@ export function describeBatchError(err: unknown, dataDir: string): string {
     return `a file is in the way of a Bronze folder under ${dataDir}/bronze (${e.code}: ${e.path ?? "?"}). Move it; the batch was rolled back and its messages will be redelivered.`;
   }
   if (/duckdb|catalog error|constraint|transaction/i.test(msg) || e?.constructor?.name?.startsWith("DuckDB")) {
-    return `DuckDB failed: ${msg}. The batch was rolled back and its messages will be redelivered; if it repeats, check ${dataDir}/ecom.duckdb (disk, permissions) and the log above.`;
+    const text = /^[A-Za-z ]+ Error: /.test(msg) ? redactDuckDbMessage(msg, { phase: "run" }) : msg; // a DuckDB error can echo row values
+    return `DuckDB failed: ${text}. The batch was rolled back and its messages will be redelivered; if it repeats, check ${dataDir}/ecom.duckdb (disk, permissions) and the log above.`;
   }
   return `${msg}. The batch was rolled back and its messages will be redelivered.`;
 }

@@ -1,20 +1,24 @@
 /**
  * The local executor's resources for one data dir: the DuckDB store, Bronze,
- * keys and the step list. Opening it runs recovery, so a crashed run is made
- * whole before anything new is read.
+ * keys and the step list. Opening it makes the data dir private (0700),
+ * checks that the keys are private and are the store's own, then runs
+ * recovery, so a crashed run is made whole before anything new is read; a
+ * key that fails either check stops it before anything is written.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { type Registry, createRegistry } from "../../schemas/registry.js";
 import { DuckDbStore } from "../../sinks/duckdb/store.js";
-import { type KeyMaterial, loadKeys } from "../../sinks/keys/local-keys.js";
+import { checkStoreKeys, recordStoreKeys } from "../../sinks/keys/fingerprints.js";
+import { type KeyMaterial, keysDir, loadKeys } from "../../sinks/keys/local-keys.js";
 import { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
 import { LocalBronze } from "../../sinks/local-files/bronze.js";
+import { ensurePrivateDir } from "../../sinks/local-files/private-files.js";
 import { deadLetter } from "../../transforms/dead-letter.js";
 import type { RawMessage } from "../../transforms/types.js";
 import { type ElementSteps, elementSteps } from "../ingest-steps.js";
 import { ParallelParser } from "./parallel-parse.js";
-import { registerGold } from "../../gold/register.js"; // Gold (issue 4)
+import { registerGold } from "../../gold/register.js";
 import {
   type BatchDeps,
   type BatchExtension,
@@ -69,16 +73,25 @@ export class Engine {
     dataDir: string,
     opts: { fault?: (p: FaultPoint, ids: readonly string[]) => void; registry?: Registry; parseThreads?: number } = {},
   ): Promise<Engine> {
-    fs.mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir);
     const dbFile = storePath(dataDir);
     // Keys first: a data dir with a store but no readable keys fails closed before anything opens.
     const keys = loadKeys(dataDir, !fs.existsSync(dbFile));
-    const store = await DuckDbStore.open(dbFile);
+    // Then whether they are the store's own keys, before the store writes anything (even its DDL).
+    const store = await DuckDbStore.open(dbFile, { beforeWrite: (s) => checkStoreKeys(s, keys, keysDir(dataDir)) });
+    try {
+      await recordStoreKeys(store, keys);
+    } catch (err) {
+      store.close();
+      throw err;
+    }
     const bronze = new LocalBronze(dataDir);
     await recover(store, bronze);
     const engine = new Engine(dataDir, store, bronze, keys, new SubjectKeyring(keys.kek), elementSteps(opts.registry ?? createRegistry()), opts.fault);
     if (opts.parseThreads && !opts.registry) engine.parser = new ParallelParser(opts.parseThreads, keys.tokenKey);
-    return registerGold(engine); // Gold (issue 4): tables, interrupted refreshes, per-batch window marks + refresh
+    await registerGold(engine); // Gold: tables, interrupted refreshes, per-batch window marks + refresh
+    store.protectFiles(); // recovery and Gold may have started a WAL
+    return engine;
   }
 
   private readonly extensions: BatchExtension[] = [];

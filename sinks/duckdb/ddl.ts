@@ -1,7 +1,7 @@
 /**
  * DuckDB DDL for the Silver tables (generated from `schemas/silver.ts`) and the
  * operational tables the runner needs for exactly-once: the dedupe keys, the
- * batch manifest, dead letters, subject keys and schema drift.
+ * batch manifest, dead letters, subject keys, key fingerprints and schema drift.
  */
 import { type ColumnType, EVENT_TABLES, STATE_TABLES, type TableDef, qualified } from "../../schemas/silver.js";
 
@@ -76,6 +76,15 @@ export const OPS_DDL = [
     wrapped_key BLOB NOT NULL,
     kek_id VARCHAR NOT NULL,
     created_at TIMESTAMP NOT NULL
+  )`,
+  // Fingerprints (HMAC of a fixed label, never the key) of the KEK and token
+  // keys the store was written with: opening it with other keys is refused.
+  `CREATE TABLE IF NOT EXISTS ops.key_fingerprints (
+    key_file VARCHAR NOT NULL,
+    key_id VARCHAR NOT NULL,
+    fingerprint VARCHAR NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (key_file, key_id)
   )`,
   // Schema drift: fields producers send that the schema version does not know.
   `CREATE TABLE IF NOT EXISTS ops.schema_drift (

@@ -7,12 +7,14 @@
  * drift counts and the batch manifest, commit. Either all of it is there after
  * a crash, or none of it.
  */
-import { type DuckDBConnection, DuckDBInstance, listValue } from "@duckdb/node-api";
+import { type DuckDBConnection, type DuckDBInstance, listValue } from "@duckdb/node-api";
 import { EVENT_TABLES, type TableDef, qualified } from "../../schemas/silver.js";
 import { DOMAINS, type Domain } from "../../schemas/registry.js";
 import { type AppendColumn, appendRows, type RowValue } from "./appender.js";
 import { jsonRows } from "./rows.js";
 import { allDdl } from "./ddl.js";
+import { openDuckDb, protectDuckDbFiles } from "./open.js";
+import { runReadOnly } from "./read-only.js";
 import {
   flagOrdersSql,
   flagPaymentsSql,
@@ -91,32 +93,31 @@ export class DuckDbStore {
     readonly conn: DuckDBConnection,
   ) {}
 
-  static async open(path: string): Promise<DuckDbStore> {
-    let instance: DuckDBInstance;
-    try {
-      // A larger WAL before automatic checkpoints: a checkpoint inside a batch commit stalls the stream.
-      instance = await DuckDBInstance.create(path, { checkpoint_threshold: "256MB" });
-    } catch (err) {
-      const msg = (err as Error).message;
-      if (/lock/i.test(msg)) {
-        throw new Error(
-          `the DuckDB file ${path} is held by another ecom process.\n` +
-            `  Stop it, or run this command against its HTTP endpoint (it is used automatically when found in the data dir).`,
-        );
-      }
-      throw new Error(`cannot open the DuckDB file ${path}: ${msg}`);
-    }
+  /**
+   * Opens (or creates) the store. `beforeWrite` runs on the opened file
+   * before anything is written to it, even the DDL (the key check: a store
+   * opened with the wrong keys is left exactly as it was).
+   */
+  static async open(path: string, opts: { beforeWrite?: (store: DuckDbStore) => Promise<void> } = {}): Promise<DuckDbStore> {
+    // A larger WAL before automatic checkpoints: a checkpoint inside a batch commit stalls the stream.
+    const instance = await openDuckDb(path, { settings: { checkpoint_threshold: "256MB" } });
     const conn = await instance.connect();
-    for (const sql of allDdl()) await conn.run(sql);
-    for (const d of DOMAINS) {
-      await conn.run(`CREATE OR REPLACE TEMP TABLE ${STAGE(d)} AS SELECT * FROM ${qualified(EVENT_TABLES[d])} LIMIT 0`);
-    }
-    await conn.run(`CREATE OR REPLACE TEMP TABLE stage_dead_letters (
-      dl_id VARCHAR, reason VARCHAR, detail VARCHAR, paths JSON, stage VARCHAR, event_id VARCHAR, event_type VARCHAR,
-      schema_version BIGINT, origin VARCHAR, raw BLOB, received_at TIMESTAMP)`);
     const store = new DuckDbStore(path, instance, conn);
-    const max = await store.scalar<bigint | null>("SELECT max(batch_id) FROM ops.batches");
-    store.nextBatchId = (max ?? 0n) + 1n;
+    try {
+      await opts.beforeWrite?.(store);
+      for (const sql of allDdl()) await conn.run(sql);
+      for (const d of DOMAINS) {
+        await conn.run(`CREATE OR REPLACE TEMP TABLE ${STAGE(d)} AS SELECT * FROM ${qualified(EVENT_TABLES[d])} LIMIT 0`);
+      }
+      await conn.run(`CREATE OR REPLACE TEMP TABLE stage_dead_letters (
+        dl_id VARCHAR, reason VARCHAR, detail VARCHAR, paths JSON, stage VARCHAR, event_id VARCHAR, event_type VARCHAR,
+        schema_version BIGINT, origin VARCHAR, raw BLOB, received_at TIMESTAMP)`);
+      const max = await store.scalar<bigint | null>("SELECT max(batch_id) FROM ops.batches");
+      store.nextBatchId = (max ?? 0n) + 1n;
+    } catch (err) {
+      store.close();
+      throw err;
+    }
     return store;
   }
 
@@ -130,15 +131,31 @@ export class DuckDbStore {
   }
 
   /**
-   * A second connection for readers (`ecom query` served by a running
-   * instance): it sees committed data only and never joins a batch transaction.
+   * Runs a person's query (`ecom query` served by a running instance) through
+   * the read-only guard, on a connection of its own: it sees committed data
+   * only, never joins a batch transaction, and is closed afterwards.
    */
+  async queryReadOnly(sql: string): Promise<Record<string, unknown>[]> {
+    const conn = await this.instance.connect();
+    try {
+      return await runReadOnly(conn, sql);
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  /** A second connection for the platform's own work beside the batches (a Gold rebuild asked of a running instance). */
   async reader(): Promise<{ query(sql: string): Promise<Record<string, unknown>[]>; close(): void }> {
     const conn = await this.instance.connect();
     return {
       query: async (sql) => jsonRows(await conn.runAndReadAll(sql)),
       close: () => conn.closeSync(),
     };
+  }
+
+  /** Makes the file and its WAL private again (a WAL that writes outside a batch created under a permissive umask). */
+  protectFiles(): void {
+    protectDuckDbFiles(this.path);
   }
 
   /** A committed batch's Bronze files are all in place (recovery has nothing left to rename). */
@@ -150,7 +167,7 @@ export class DuckDbStore {
   async begin(): Promise<BatchTransaction> {
     const batchId = this.nextBatchId++;
     await this.conn.run("BEGIN TRANSACTION");
-    return new BatchTransaction(this.conn, batchId);
+    return new BatchTransaction(this.conn, batchId, () => protectDuckDbFiles(this.path));
   }
 
   close(): void {
@@ -166,6 +183,8 @@ export class BatchTransaction {
   constructor(
     private readonly conn: DuckDBConnection,
     readonly batchId: bigint,
+    /** After COMMIT: a WAL the commit created is made private (open.ts). */
+    private readonly committed: () => void = () => undefined,
   ) {}
 
   /**
@@ -285,6 +304,7 @@ export class BatchTransaction {
   async commit(): Promise<void> {
     this.done = true;
     await this.conn.run("COMMIT");
+    this.committed();
   }
 
   async rollback(): Promise<void> {

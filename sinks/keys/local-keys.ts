@@ -5,8 +5,11 @@
  * secret; the files play their part here.
  *
  * Fail closed: a key file that exists but cannot be read or parsed is an
- * error, never a reason to write in clear or to mint a new key. New keys are
- * made only for a data dir that has no Silver store yet.
+ * error, never a reason to write in clear or to mint a new key; so is a key
+ * file or keys folder that other users could read or change (the error says
+ * which chmod makes it private). New keys are made only for a data dir that
+ * has no Silver store yet. Whether the keys are the ones a store was created
+ * with is checked against the store (fingerprints.ts).
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -63,14 +66,27 @@ export function keysDir(dataDir: string): string {
   return path.join(dataDir, "keys");
 }
 
+export const KEK_FILE = "kek.json";
+export const TOKEN_KEYS_FILE = "token-keys.json";
+
+/** Refuses a key file or folder that group or others can read, write or enter. */
+function requirePrivate(p: string, kind: "file" | "folder"): void {
+  const st = fs.statSync(p, { throwIfNoEntry: false });
+  if (!st || (st.mode & 0o077) === 0) return;
+  throw new KeyError(
+    `the key ${kind} ${p} can be read or changed by other users (mode ${(st.mode & 0o777).toString(8)}). Nothing was written.\n` +
+      `  Make it private with: chmod ${kind === "file" ? "600" : "700"} ${p}`,
+  );
+}
+
 /**
  * Loads the keys; creates them when `allowCreate` (a fresh data dir) and they
  * do not exist yet.
  */
 export function loadKeys(dataDir: string, allowCreate: boolean): KeyMaterial {
   const dir = keysDir(dataDir);
-  const tokenPath = path.join(dir, "token-keys.json");
-  const kekPath = path.join(dir, "kek.json");
+  const tokenPath = path.join(dir, TOKEN_KEYS_FILE);
+  const kekPath = path.join(dir, KEK_FILE);
   if (allowCreate && !fs.existsSync(tokenPath) && !fs.existsSync(kekPath)) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tk = { active: "t1", keys: { t1: randomBytes(32).toString("base64") } };
@@ -78,6 +94,9 @@ export function loadKeys(dataDir: string, allowCreate: boolean): KeyMaterial {
     fs.writeFileSync(tokenPath, JSON.stringify(tk, null, 2) + "\n", { mode: 0o600, flag: "wx" });
     fs.writeFileSync(kekPath, JSON.stringify(kek, null, 2) + "\n", { mode: 0o600, flag: "wx" });
   }
+  requirePrivate(dir, "folder");
+  requirePrivate(tokenPath, "file");
+  requirePrivate(kekPath, "file");
   const tk = readJson(tokenPath, tokenKeysFile);
   const kek = readJson(kekPath, kekFile);
   const tokenKeys = new Map<string, TokenKey>();

@@ -6,12 +6,14 @@
  * and renamed into place after. Recovery on start finishes the renames of
  * committed batches (the manifest in ops.batches lists their files) and
  * deletes temporary files of batches that never committed: a file is in
- * place exactly when its batch committed.
+ * place exactly when its batch committed. Files are created 0600 and
+ * folders 0700 (private-files.ts), whatever the umask.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
+import { PRIVATE_DIR, PRIVATE_FILE } from "./private-files.js";
 
 const gzip = promisify(zlib.gzip);
 
@@ -61,8 +63,8 @@ export class LocalBronze {
       writes.push(
         (async () => {
           const body = await gzip(lines.join("\n") + "\n", { level: 1 });
-          await fs.promises.mkdir(path.dirname(file.final), { recursive: true });
-          await fs.promises.writeFile(file.tmp, body, { flush: true });
+          await fs.promises.mkdir(path.dirname(file.final), { recursive: true, mode: PRIVATE_DIR });
+          await fs.promises.writeFile(file.tmp, body, { flush: true, mode: PRIVATE_FILE });
         })(),
       );
     }

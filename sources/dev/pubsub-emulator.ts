@@ -375,7 +375,8 @@ async function launch(cmd: EmulatorCommand, port: number, opts: StartEmulatorOpt
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
   const args = emulatorArgs(cmd, port, opts.projectId, opts.dataDir);
   const commandLine = [cmd.command, ...args].join(" ");
-  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+  // Its files hold the messages (personal data included): private, like the data dir it lives in.
+  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
 
   const tail: string[] = [];
   const onLine = (line: string) => {

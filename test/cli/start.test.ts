@@ -1,8 +1,8 @@
 /**
  * `ecom start` as a user runs it: it starts its own Pub/Sub emulator, publishes
  * generated traffic, runs the streaming pipeline, answers `ecom query` while it
- * runs (through its loopback port), and exits after draining with totals that
- * reconcile with the Silver tables.
+ * runs (through its loopback port, to holders of its token only), and exits
+ * after draining with totals that reconcile with the Silver tables.
  */
 import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -46,6 +46,18 @@ describe.skipIf(noEmulator)("ecom start", () => {
       liveRows = rows[0]!.n;
     }
     expect(liveRows, stderr).toBeGreaterThan(0);
+
+    // The port answers only with the token of the 0600 instance file; the data dir is the owner's alone.
+    const file = path.join(dataDir, "ecom.instance.json");
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(dataDir).mode & 0o777).toBe(0o700);
+    const { port, token } = JSON.parse(fs.readFileSync(file, "utf8")) as { port: number; token: string };
+    const sql = "SELECT count(*) AS n FROM silver.clickstream_events";
+    expect((await fetch(`http://127.0.0.1:${port}/query`, { method: "POST", body: sql })).status).toBe(401);
+    const ok = await fetch(`http://127.0.0.1:${port}/query`, { method: "POST", body: sql, headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    const refused = await fetch(`http://127.0.0.1:${port}/query`, { method: "POST", body: "DELETE FROM silver.clickstream_events", headers: { authorization: `Bearer ${token}` } });
+    expect([refused.status, await refused.text()]).toEqual([400, expect.stringMatching(/only one read-only statement .*got DELETE/)]);
 
     expect(await exited, stderr).toBe(0);
     expect(fs.existsSync(path.join(dataDir, "ecom.instance.json"))).toBe(false);
