@@ -4,6 +4,7 @@
  * builds the one validated config and calls a job or pipeline.
  */
 import { Command } from "commander";
+import { publicErrorMessage } from "../sinks/duckdb/read-only.js";
 import { UsageError } from "./config.js";
 import { deadLettersCommand } from "./commands/dead-letters.js";
 import { deployCommand } from "./commands/deploy.js";
@@ -36,8 +37,9 @@ goldCommand(program);
 reportCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
+  // A store's error can echo row values: the terminal gets the redacted form, never the raw text.
+  const message = err instanceof Error ? publicErrorMessage(err) : String(err);
   process.stderr.write(`ecom: ${message}\n`);
-  if (!(err instanceof UsageError) && process.env.ECOM_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+  if (!(err instanceof UsageError) && process.env.ECOM_DEBUG) process.stderr.write(`${((err as Error).stack ?? "").split("\n").slice(1).join("\n")}\n`);
   process.exit(err instanceof UsageError ? 2 : 1);
 });

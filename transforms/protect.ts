@@ -95,51 +95,73 @@ export function extractPersonal(event: Record<string, unknown>, eventType: Event
   for (const field of contractFieldsOf(eventType)) takeContractField(event, field, keep, kept);
   for (const key of Object.keys(event)) {
     if (ENVELOPE_KEYS.has(key)) continue;
-    takePersonal({ holder: event, key, up: undefined, parentName: undefined }, keep, kept);
+    takePersonal(event, key, keep, kept);
   }
   return taken;
 }
 
-interface Slot {
-  holder: Record<string, unknown> | unknown[];
+/** A container being walked, and how it hangs from the event (paths are built only for what moves). */
+interface Frame {
+  value: Record<string, unknown> | unknown[];
   key: string | number;
-  /** The slot holding `holder` (undefined at the top): paths are built only for what moves. */
-  up: Slot | undefined;
+  up: Frame | undefined;
   /** Name of the nearest named container, for `product.name`-style verdicts. */
-  parentName: string | undefined;
+  name: string | undefined;
 }
 
-function pathOf(slot: Slot): FieldPath {
-  const path: FieldPath = [];
-  for (let s: Slot | undefined = slot; s; s = s.up) path.push(s.key);
+function pathOf(frame: Frame | undefined, last: string | number): FieldPath {
+  const path: FieldPath = [last];
+  for (let f = frame; f; f = f.up) path.push(f.key);
   return path.reverse();
 }
 
+function personalMember(name: string | undefined, parent: string | undefined, v: unknown): boolean {
+  if (name !== undefined && isPersonalName(name, parent)) return true;
+  return typeof v === "string" && (isPersonalValue(v) || holdsPersonalText(v));
+}
+
 /**
- * Walks one member and everything under it: a member that is personal moves
- * whole, anything else is looked into. Iterative, so no depth overflows it.
+ * Walks one member of the event and everything under it: a member that is
+ * personal moves whole, a container that is not is looked into. Iterative,
+ * so no depth overflows it; only containers get a frame.
  */
-function takePersonal(root: Slot, keep: (path: FieldPath, v: unknown) => void, kept: WeakSet<object>): void {
-  const stack: Slot[] = [root];
+function takePersonal(event: Record<string, unknown>, key: string, keep: (path: FieldPath, v: unknown) => void, kept: WeakSet<object>): void {
+  const top = event[key];
+  if (top !== null && typeof top === "object" && kept.has(top)) return;
+  if (personalMember(key, undefined, top)) {
+    keep([key], top);
+    delete event[key];
+    return;
+  }
+  if (top === null || typeof top !== "object") return;
+  const stack: Frame[] = [{ value: top as Record<string, unknown>, key, up: undefined, name: key }];
   while (stack.length) {
-    const slot = stack.pop()!;
-    const h = slot.holder as Record<string | number, unknown>;
-    const v = h[slot.key];
-    if (v !== null && typeof v === "object" && kept.has(v)) continue;
-    const name = typeof slot.key === "string" ? slot.key : undefined;
-    const personal =
-      (name !== undefined && isPersonalName(name, slot.parentName)) ||
-      (typeof v === "string" && (isPersonalValue(v) || holdsPersonalText(v)));
-    if (personal) {
-      keep(pathOf(slot), v);
-      if (Array.isArray(slot.holder)) slot.holder[slot.key as number] = null;
-      else delete h[slot.key];
+    const frame = stack.pop()!;
+    const c = frame.value;
+    if (Array.isArray(c)) {
+      for (let i = 0; i < c.length; i++) {
+        const v = c[i];
+        if (typeof v === "string") {
+          if (personalMember(undefined, frame.name, v)) {
+            keep(pathOf(frame, i), v);
+            c[i] = null;
+          }
+        } else if (v !== null && typeof v === "object" && !kept.has(v)) {
+          stack.push({ value: v as Record<string, unknown>, key: i, up: frame, name: frame.name });
+        }
+      }
       continue;
     }
-    if (v === null || typeof v !== "object") continue;
-    const parentName = name ?? slot.parentName;
-    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push({ holder: v, key: i, up: slot, parentName });
-    else for (const k of Object.keys(v)) stack.push({ holder: v as Record<string, unknown>, key: k, up: slot, parentName });
+    for (const k of Object.keys(c)) {
+      const v = c[k];
+      if (v !== null && typeof v === "object" && kept.has(v)) continue;
+      if (personalMember(k, frame.name, v)) {
+        keep(pathOf(frame, k), v);
+        delete c[k];
+      } else if (v !== null && typeof v === "object" && !kept.has(v)) {
+        stack.push({ value: v as Record<string, unknown>, key: k, up: frame, name: k });
+      }
+    }
   }
 }
 

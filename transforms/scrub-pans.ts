@@ -20,6 +20,17 @@ const SEP_CLASS = CARD_NUMBERS.separators;
 const SEPARATOR = new RegExp(`^[${SEP_CLASS}]$`, "u");
 const MIN = CARD_NUMBERS.minDigits;
 const MAX = CARD_NUMBERS.maxDigits;
+/** Cheapest test: at least MIN characters that are ASCII digits or not ASCII at all (a digit of another script). */
+function mayHoldPan(text: string): boolean {
+  if (text.length < MIN) return false;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || c >= 0x80) if (++n >= MIN) return true;
+  }
+  return false;
+}
+
 /** Cheap test: at least MIN digit-like characters with only separators between them. */
 const CANDIDATE = new RegExp(`[\\p{Nd}\\p{No}](?:[${SEP_CLASS}]*[\\p{Nd}\\p{No}]){${MIN - 1}}`, "u");
 const WHOLE_UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -81,7 +92,7 @@ export function luhnValid(digits: string): boolean {
  * checked (prefix sums make each check O(1)); overlapping hits merge.
  */
 export function findPanSpans(text: string): [number, number][] {
-  if (!CANDIDATE.test(text) || WHOLE_UUID.test(text)) return [];
+  if (!mayHoldPan(text) || !CANDIDATE.test(text) || WHOLE_UUID.test(text)) return [];
   const spans: [number, number][] = [];
   const digits: number[] = [];
   const starts: number[] = [];
@@ -224,7 +235,14 @@ export function numberHoldsPan(n: number): boolean {
   return s.replace(/[^0-9]/g, "").length >= MIN && findPanSpans(s).length > 0;
 }
 
-const MAYBE_LONG_NUMBER = /[0-9][0-9.]{12}/;
+/**
+ * Where a JSON text may hold a number of 13 digits or more. Its digits are
+ * read from the text: JSON.parse rounds an integer of more than 15 digits,
+ * and a double drops the trailing zeros of a fraction.
+ */
+const MAYBE_LONG_NUMBER = /\d[\d.]{12}/;
+/** A JSON string (skipped whole) or a number token. */
+const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*/g;
 
 /**
  * Card numbers in the number tokens of a JSON text, before it is parsed:
@@ -234,34 +252,15 @@ const MAYBE_LONG_NUMBER = /[0-9][0-9.]{12}/;
  */
 export function redactPanNumbersInJson(text: string): { text: string; count: number } {
   if (!MAYBE_LONG_NUMBER.test(text)) return { text, count: 0 };
-  let out: string[] | undefined;
-  let at = 0;
   let count = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
-      else if (c === 34) inString = false;
-      continue;
-    }
-    if (c === 34) {
-      inString = true;
-      continue;
-    }
-    if (!((c >= 48 && c <= 57) || c === 45)) continue;
-    let j = i + 1;
-    while (j < text.length && /[0-9.eE+-]/.test(text[j]!)) j++;
-    const token = text.slice(i, j);
+  const out = text.replace(STRING_OR_NUMBER, (token) => {
+    if (token.charCodeAt(0) === 34) return token;
     const mantissa = token.split(/[eE]/)[0]!;
-    if (mantissa.replace(/[^0-9]/g, "").length >= MIN && findPanSpans(mantissa).length > 0) {
-      (out ??= []).push(text.slice(at, i), JSON.stringify(PAN_REDACTION));
-      at = j;
-      count++;
-    }
-    i = j - 1;
-  }
-  return out ? { text: out.join("") + text.slice(at), count } : { text, count: 0 };
+    if (mantissa.replace(/[^0-9]/g, "").length < MIN || findPanSpans(mantissa).length === 0) return token;
+    count++;
+    return JSON.stringify(PAN_REDACTION);
+  });
+  return count ? { text: out, count } : { text, count: 0 };
 }
 
 const DIGIT_OR_SEPARATOR_ESCAPE = /\\u([0-9a-fA-F]{4})/g;

@@ -8,6 +8,7 @@ import { serveEngine } from "../../pipelines/local/instance.js";
 import { StreamRunner } from "../../pipelines/local/stream-runner.js";
 import { type EmulatorHandle, isEmulatorReachable, startEmulator } from "../../sources/dev/pubsub-emulator.js";
 import { EventPublisher, PubSubBatchSource, type PubSubTarget, describePubSubError, ensureTopicAndSubscription } from "../../sources/pubsub.js";
+import { publicErrorMessage } from "../../sinks/duckdb/read-only.js";
 import { loadConfig } from "../config.js";
 import { faultHook } from "../fault.js";
 import { createLogger } from "../log.js";
@@ -70,7 +71,7 @@ export function startCommand(program: Command): void {
         // Minute- and key-grained Gold after every batch; day/hour tables every 5 s (a day window is a scan of the day).
         await registerGold(engine, {
           coarseRefreshEveryMs: 5000,
-          onError: (err) => log.error(`Gold refresh failed; its windows stay marked and are retried after the next batch: ${err.message}`),
+          onError: (err) => log.error(`Gold refresh failed; its windows stay marked and are retried after the next batch: ${publicErrorMessage(err)}`),
         });
         const progress = new Progress();
         // Readers get one read-only statement each, on a connection of its own, to holders of the instance token only.

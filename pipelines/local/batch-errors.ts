@@ -1,4 +1,4 @@
-import { redactDuckDbMessage } from "../../sinks/duckdb/read-only.js";
+import { publicErrorMessage, redactDuckDbMessage } from "../../sinks/duckdb/read-only.js";
 
 /** A failed batch's cause, said so that an operator knows what to do. The batch was rolled back either way. */
 export function describeBatchError(err: unknown, dataDir: string): string {
@@ -17,5 +17,5 @@ export function describeBatchError(err: unknown, dataDir: string): string {
     const text = /^[A-Za-z ]+ Error: /.test(msg) ? redactDuckDbMessage(msg, { phase: "run" }) : msg; // a DuckDB error can echo row values
     return `DuckDB failed: ${text}. The batch was rolled back and its messages will be redelivered; if it repeats, check ${dataDir}/ecom.duckdb (disk, permissions) and the log above.`;
   }
-  return `${msg}. The batch was rolled back and its messages will be redelivered.`;
+  return `${publicErrorMessage(err instanceof Error ? err : new Error(msg))}. The batch was rolled back and its messages will be redelivered.`;
 }
