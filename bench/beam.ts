@@ -12,7 +12,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { randomBytes } from "node:crypto";
 import { batchIngestPipeline } from "../pipelines/beam/batch.js";
-import { ingestFilesOnDirectRunner } from "../pipelines/beam/run-direct.js";
+import { ingestFilesJob } from "../jobs/ingest.js";
 import { beam, directRunner, requireForSerialization } from "../pipelines/beam/sdk.js";
 import { project, subjectKidOf } from "../pipelines/ingest-steps.js";
 import type { SubjectKey } from "../transforms/protect.js";
@@ -22,7 +22,7 @@ export async function benchBeam(file: string, opts: { batchSize?: number } = {})
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ecom-bench-beam-"));
   try {
     const t0 = performance.now();
-    const totals = await ingestFilesOnDirectRunner([file], { dataDir, batchSize: opts.batchSize ?? 20_000 });
+    const { counts: totals } = await ingestFilesJob([file], { dataDir, runner: "beam", batchSize: opts.batchSize ?? 20_000 });
     const seconds = (performance.now() - t0) / 1000;
     return { events_per_s: Math.round(totals.read / seconds), seconds: Number(seconds.toFixed(2)) };
   } finally {

@@ -50,15 +50,36 @@ const ENV: Record<string, keyof Config> = {
 
 /** Builds the config from the environment and the command's flags (flags win). */
 export function loadConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Config {
+  return parseOptions(configSchema, flags, env);
+}
+
+/**
+ * A command's options: the shared config extended with the command's own
+ * fields (one zod schema per command, `configSchema.extend({...})`), from
+ * its flags over the environment over defaults, validated once. Every
+ * problem is listed, each under its flag's name.
+ */
+export function parseOptions<S extends z.ZodObject>(schema: S, flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const raw: Record<string, unknown> = {};
-  for (const [name, key] of Object.entries(ENV)) if (env[name] !== undefined && env[name] !== "") raw[key] = env[name];
-  for (const [k, v] of Object.entries(flags)) if (v !== undefined && k in configSchema.shape) raw[k] = v;
-  const parsed = configSchema.safeParse(raw);
+  for (const [name, key] of Object.entries(ENV)) if (env[name] !== undefined && env[name] !== "" && key in schema.shape) raw[key] = env[name];
+  for (const [k, v] of Object.entries(flags)) if (v !== undefined && k in schema.shape) raw[k] = v;
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new UsageError(`invalid configuration:\n${lines.join("\n")}`);
+    const lines = parsed.error.issues.map((i) => `  ${flagName(i.path.map(String).join(".")) || "(options)"}: ${i.message}`);
+    throw new UsageError(`invalid options:\n${lines.join("\n")}`);
   }
   return parsed.data;
 }
+
+/** `sourceDataDir` -> `--source-data-dir`. */
+export function flagName(key: string): string {
+  return key ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : "";
+}
+
+/** A UTC date, YYYY-MM-DD, that exists. */
+export const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD (UTC)")
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s, "is not a date in the calendar");
 
 export class UsageError extends Error {}

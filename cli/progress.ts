@@ -1,5 +1,5 @@
 /** Live progress of `ecom start`: events/s, lag, latency percentiles and totals, one line at a time. */
-import type { Totals } from "../pipelines/local/engine.js";
+import type { Counts } from "../schemas/ops.js";
 import type { BatchReport } from "../pipelines/local/stream-runner.js";
 
 export class Progress {
@@ -31,7 +31,7 @@ export class Progress {
     return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
   }
 
-  snapshot(t: Totals) {
+  snapshot(t: Counts) {
     return {
       events_per_s: Math.round(this.rate()),
       lag_ms: this.lagMs,
@@ -42,7 +42,7 @@ export class Progress {
     };
   }
 
-  line(t: Totals): string {
+  line(t: Counts): string {
     const s = this.snapshot(t);
     const tables = Object.entries(s.silver_rows)
       .map(([d, n]) => `${d} ${n}`)

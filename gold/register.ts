@@ -5,10 +5,12 @@
  *   1. inside each batch transaction, marks the windows the batch touches
  *      (so a crash between the Silver commit and the Gold refresh loses nothing),
  *   2. after the commit, recomputes the dirty windows.
- * Every runner that opens an `Engine` gets it (Engine.open calls this).
+ * Whoever builds a runtime registers it (jobs/runtime.ts); a writer that
+ * commits without it (the Beam DirectRunner's sink) is caught up at the
+ * next registration.
  */
-import type { Engine } from "../pipelines/local/engine.js";
-import type { BatchExtension, BatchResult } from "../pipelines/local/process-batch.js";
+import type { BatchResult } from "../pipelines/commit.js";
+import type { Engine, EngineExtension } from "../pipelines/local/engine.js";
 import type { Domain } from "../schemas/registry.js";
 import type { DuckDbStore } from "../sinks/duckdb/store.js";
 import { type BatchRows, DuckDbGold, type RefreshStats, type SqlConnection } from "./duckdb/executor.js";
@@ -46,22 +48,11 @@ export interface GoldRuntime {
 
 const RUNTIMES = new WeakMap<Engine, GoldRuntime>();
 
-/** The new rows of a batch as Gold selects them in Silver; undefined when the batch added none. */
+/** The new rows of a batch as Gold selects them in Silver (they share one ingested_at); undefined when the batch added none. */
 export function batchRows(result: BatchResult): BatchRows | undefined {
-  const domains: Domain[] = [];
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const [domain, rows] of result.rows) {
-    if (rows.length === 0) continue;
-    domains.push(domain);
-    for (const r of rows) {
-      const t = r.ingested_at as number;
-      if (t < lo) lo = t;
-      if (t > hi) hi = t;
-    }
-  }
+  const domains = (Object.entries(result.perDomain) as [Domain, number | undefined][]).filter(([, n]) => (n ?? 0) > 0).map(([d]) => d);
   if (domains.length === 0) return undefined;
-  return { batchId: result.batchId, domains, ingestedFromMs: lo, ingestedToMs: hi };
+  return { batchId: result.batch.id, domains, ingestedFromMs: result.ingestedAtMs, ingestedToMs: result.ingestedAtMs };
 }
 
 /** The store's own connection (the one batches commit on), so refreshes and batches never interleave. */
@@ -96,7 +87,7 @@ export async function registerGold(engine: Engine, opts: GoldOptions = {}): Prom
   await gold.catchUp();
   runtime.lastRefresh = await gold.refresh();
   const onError = opts.onError ?? ((err: Error) => process.emitWarning(`Gold refresh failed (windows stay marked, retried next batch): ${err.message}`));
-  const extension: BatchExtension = {
+  const extension: EngineExtension = {
     name: "gold",
     async beforeCommit(tx, result) {
       const rows = batchRows(result);

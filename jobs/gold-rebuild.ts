@@ -5,8 +5,10 @@
  */
 import fs from "node:fs";
 import { type RebuildOptions } from "../gold/duckdb/executor.js";
-import { goldOf, registerGold } from "../gold/register.js";
-import { Engine, storePath } from "../pipelines/local/engine.js";
+import { goldOf } from "../gold/register.js";
+import type { Engine } from "../pipelines/local/engine.js";
+import { dataDirPaths } from "../sinks/local-files/data-dir.js";
+import { openRuntime } from "./runtime.js";
 import { type InstanceInfo, findInstance, instanceFetch } from "../pipelines/local/instance.js";
 
 export interface RebuildResult {
@@ -28,12 +30,11 @@ export async function goldRebuild(dataDir: string, opts: RebuildOptions): Promis
 
 /** Opens the data dir's engine with Gold (which also finishes any interrupted refresh), runs `work`, closes. */
 export async function withEngine<T>(dataDir: string, work: (engine: Engine) => Promise<T>): Promise<T> {
-  if (!fs.existsSync(storePath(dataDir))) {
+  if (!fs.existsSync(dataDirPaths(dataDir).store)) {
     throw new Error(`no data in ${dataDir} yet: run \`ecom start\` or \`ecom ingest <file>\` first (or pass --data-dir)`);
   }
-  const engine = await Engine.open(dataDir);
+  const engine = await openRuntime(dataDir);
   try {
-    await registerGold(engine);
     return await work(engine);
   } finally {
     engine.close();

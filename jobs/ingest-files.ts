@@ -6,17 +6,18 @@
  * (pipelines/local/isolate.ts): the rest of the run goes on, and a message
  * the store keeps refusing ends up in the dead-letter store.
  */
-import { type Engine, type Totals, addToTotals, emptyTotals } from "../pipelines/local/engine.js";
+import type { BatchResult } from "../pipelines/commit.js";
+import type { Engine } from "../pipelines/local/engine.js";
 import { AttemptLedger, deliverAll } from "../pipelines/local/isolate.js";
-import type { BatchResult } from "../pipelines/local/process-batch.js";
-import { listInputFiles, readNdjsonBatches } from "../sources/files.js";
+import { type Counts, addCounts, noCounts } from "../schemas/ops.js";
+import { listInputFiles, readNdjsonBatches } from "../sources/ndjson.js";
 import type { RawMessage } from "../transforms/types.js";
 
 export async function ingestFiles(
   engine: Engine,
   inputs: readonly string[],
   opts: { batchSize: number; onBatch?: (r: BatchResult, ms: number) => void },
-): Promise<Totals> {
+): Promise<Counts> {
   const files = listInputFiles(inputs);
   return ingestBatches(engine, readNdjsonBatches(files, opts.batchSize), `files:${files.length}`, opts.onBatch);
 }
@@ -32,8 +33,8 @@ export async function ingestBatches(
   batches: Iterable<RawMessage[]> | AsyncIterable<RawMessage[]>,
   origin: string,
   onBatch?: (r: BatchResult, ms: number) => void,
-): Promise<Totals> {
-  const totals = emptyTotals();
+): Promise<Counts> {
+  const totals = noCounts();
   const ledger = new AttemptLedger();
   let inflight: Promise<void> | undefined;
   for await (const batch of batches) {
@@ -41,7 +42,7 @@ export async function ingestBatches(
     await inflight;
     const t0 = performance.now();
     const report = (r: BatchResult): void => {
-      addToTotals(totals, r);
+      addCounts(totals, r);
       onBatch?.(r, performance.now() - t0 + parsed.parseMs);
     };
     inflight = engine.commitBatch(parsed, origin).then(report, async () => {

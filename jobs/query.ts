@@ -5,14 +5,14 @@
  */
 import fs from "node:fs";
 import { findInstance, queryInstance } from "../pipelines/local/instance.js";
-import { storePath } from "../pipelines/local/engine.js";
+import { dataDirPaths } from "../sinks/local-files/data-dir.js";
 import { openDuckDb } from "../sinks/duckdb/open.js";
 import { runReadOnly } from "../sinks/duckdb/read-only.js";
 
 export async function runQuery(dataDir: string, sql: string): Promise<Record<string, unknown>[]> {
   const instance = findInstance(dataDir);
   if (instance) return queryInstance(instance, sql);
-  const file = storePath(dataDir);
+  const file = dataDirPaths(dataDir).store;
   if (!fs.existsSync(file)) throw new Error(`no data in ${dataDir} yet: run \`ecom start\` or \`ecom ingest <file>\` first (or pass --data-dir)`);
   const db = await openDuckDb(file, { readOnly: true });
   try {

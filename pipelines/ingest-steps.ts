@@ -24,7 +24,7 @@ import type { TokenKey } from "../transforms/tokenize.js";
 import type { DeadLetter, DeadLetterStage, Decoded, RawMessage, ValidEvent } from "../transforms/types.js";
 import { createValidator } from "../transforms/validate.js";
 import type { Domain } from "../schemas/registry.js";
-import { partitionOf } from "../sinks/local-files/bronze.js";
+import { partitionOf } from "../schemas/bronze.js";
 
 export interface ElementStep<I, O> {
   name: string;

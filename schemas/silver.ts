@@ -7,34 +7,9 @@
  * the fields the event's schema version does not know, as JSON by path.
  */
 import type { Domain } from "./registry.js";
+import { type Column, type TableDef, column as c } from "./table.js";
 
-export type ColumnType = "STRING" | "INT64" | "BOOL" | "TIMESTAMP" | "DATE" | "JSON";
-
-export interface Column {
-  name: string;
-  type: ColumnType;
-  description: string;
-  /** Part of the primary key (state tables). */
-  key?: boolean;
-  required?: boolean;
-}
-
-export interface TableDef {
-  schema: "silver" | "ops";
-  name: string;
-  description: string;
-  columns: Column[];
-  /** Date or timestamp column to partition on (BigQuery). */
-  partitionBy?: string;
-  clusterBy?: string[];
-}
-
-const c = (name: string, type: ColumnType, description: string, extra: Partial<Column> = {}): Column => ({
-  name,
-  type,
-  description,
-  ...extra,
-});
+export { type Column, type ColumnType, type TableDef, qualified } from "./table.js";
 
 /** Columns every event table starts with. */
 export const COMMON_COLUMNS: Column[] = [
@@ -232,7 +207,3 @@ export const STATE_TABLES: TableDef[] = [
     clusterBy: ["sku"],
   },
 ];
-
-export function qualified(t: TableDef): string {
-  return `${t.schema}.${t.name}`;
-}

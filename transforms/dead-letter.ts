@@ -7,6 +7,8 @@
  * failing paths lose card numbers and emails. A parse error gives a
  * position, never a snippet of the input.
  */
+import { createHash } from "node:crypto";
+import type { DeadLetterRow } from "../schemas/ops.js";
 import { holdsPan, redactPansInRawText, redactPansInText } from "./scrub-pans.js";
 import { isSensitiveName } from "./personal.js";
 import type { DeadLetter, DeadLetterReason, DeadLetterStage, RawMessage } from "./types.js";
@@ -75,4 +77,21 @@ const MEMBER = /"((?:[^"\\]|\\.){1,128})"(\s*:\s*)("(?:[^"\\]|\\.)*"|-?[0-9][0-9
 export function dropSensitiveInText(text: string): string {
   if (!text.includes(":")) return text;
   return text.replace(MEMBER, (m, name: string, colon: string) => (isSensitiveName(name, false) ? `"${name}"${colon}null` : m));
+}
+
+/** A dead letter as its ops.dead_letters row: keyed by a hash of its scrubbed bytes, so a redelivered bad message is stored once. */
+export function deadLetterRow(dl: DeadLetter): DeadLetterRow {
+  return {
+    dl_id: createHash("sha256").update(dl.raw).digest("hex").slice(0, 32),
+    reason: dl.reason,
+    detail: dl.detail,
+    paths: JSON.stringify(dl.paths),
+    stage: dl.stage,
+    event_id: dl.event_id ?? null,
+    event_type: dl.event_type ?? null,
+    schema_version: dl.schema_version ?? null,
+    origin: dl.origin,
+    raw: dl.raw,
+    received_at: dl.receivedAtMs,
+  };
 }

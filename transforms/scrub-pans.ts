@@ -20,16 +20,34 @@ const SEP_CLASS = CARD_NUMBERS.separators;
 const SEPARATOR = new RegExp(`^[${SEP_CLASS}]$`, "u");
 const MIN = CARD_NUMBERS.minDigits;
 const MAX = CARD_NUMBERS.maxDigits;
-/** Cheapest test: at least MIN characters that are ASCII digits or not ASCII at all (a digit of another script). */
+/**
+ * Cheapest test, one pass: could the text hold a card number? Not when it has
+ * fewer than MIN characters that are ASCII digits or not ASCII at all (a digit
+ * of another script); when it is all ASCII, a pattern without Unicode classes
+ * decides.
+ */
 function mayHoldPan(text: string): boolean {
   if (text.length < MIN) return false;
   let n = 0;
+  let ascii = true;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if ((c >= 48 && c <= 57) || c >= 0x80) if (++n >= MIN) return true;
+    if (c >= 48 && c <= 57) n++;
+    else if (c >= 0x80) {
+      n++;
+      ascii = false;
+    }
   }
-  return false;
+  if (n < MIN) return false;
+  return ascii ? ASCII_CANDIDATE.test(text) : CANDIDATE.test(text);
 }
+
+/** The same pattern for an all-ASCII text, without Unicode classes (much faster): the ASCII separators, as `\xNN`. */
+const ASCII_SEPARATORS = Array.from({ length: 128 }, (_, c) => c)
+  .filter((c) => SEPARATOR.test(String.fromCharCode(c)))
+  .map((c) => `\\x${c.toString(16).padStart(2, "0")}`)
+  .join("");
+const ASCII_CANDIDATE = new RegExp(`[0-9](?:[${ASCII_SEPARATORS}]*[0-9]){${MIN - 1}}`);
 
 /** Cheap test: at least MIN digit-like characters with only separators between them. */
 const CANDIDATE = new RegExp(`[\\p{Nd}\\p{No}](?:[${SEP_CLASS}]*[\\p{Nd}\\p{No}]){${MIN - 1}}`, "u");
@@ -92,7 +110,7 @@ export function luhnValid(digits: string): boolean {
  * checked (prefix sums make each check O(1)); overlapping hits merge.
  */
 export function findPanSpans(text: string): [number, number][] {
-  if (!mayHoldPan(text) || !CANDIDATE.test(text) || WHOLE_UUID.test(text)) return [];
+  if (!mayHoldPan(text) || WHOLE_UUID.test(text)) return [];
   const spans: [number, number][] = [];
   const digits: number[] = [];
   const starts: number[] = [];
@@ -236,11 +254,12 @@ export function numberHoldsPan(n: number): boolean {
 }
 
 /**
- * Where a JSON text may hold a number of 13 digits or more. Its digits are
- * read from the text: JSON.parse rounds an integer of more than 15 digits,
- * and a double drops the trailing zeros of a fraction.
+ * Where a JSON text may hold a number token of 13 characters or more (after
+ * `:`, `,` or `[`, as a value stands). Its digits are read from the text:
+ * JSON.parse rounds an integer of more than 15 digits, and a double drops the
+ * trailing zeros of a fraction.
  */
-const MAYBE_LONG_NUMBER = /\d[\d.]{12}/;
+const MAYBE_LONG_NUMBER = /[:,[]\s*-?\d[\d.eE+-]{12}/;
 /** A JSON string (skipped whole) or a number token. */
 const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*/g;
 

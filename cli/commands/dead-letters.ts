@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { replayDeadLetters } from "../../jobs/replay-dead-letters.js";
 import { runQuery } from "../../jobs/query.js";
-import { Engine } from "../../pipelines/local/engine.js";
+import { openRuntime } from "../../jobs/runtime.js";
 import { findInstance } from "../../pipelines/local/instance.js";
 import { loadConfig } from "../config.js";
 import { formatTable } from "../format-table.js";
@@ -41,7 +41,7 @@ export function deadLettersCommand(program: Command): void {
       if (findInstance(config.dataDir)) {
         throw new Error(`ecom start is running on ${config.dataDir}; stop it (Ctrl-C) before replaying, replay writes to the store it owns.`);
       }
-      const engine = await Engine.open(config.dataDir);
+      const engine = await openRuntime(config.dataDir);
       try {
         const s = await replayDeadLetters(engine, {
           reason: flags.reason as string | undefined,

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { generateToPubSub } from "../../jobs/generate.js";
 import { describeBatchError } from "../../pipelines/local/batch-errors.js";
-import { goldOf, registerGold } from "../../gold/register.js";
+import { goldOf } from "../../gold/register.js";
+import { openRuntime } from "../../jobs/runtime.js";
 import { goldRoutes } from "../../gold/routes.js";
-import { Engine } from "../../pipelines/local/engine.js";
 import { serveEngine } from "../../pipelines/local/instance.js";
 import { StreamRunner } from "../../pipelines/local/stream-runner.js";
 import { type EmulatorHandle, isEmulatorReachable, startEmulator } from "../../sources/dev/pubsub-emulator.js";
@@ -63,15 +63,18 @@ export function startCommand(program: Command): void {
       try {
         await ensureTopicAndSubscription(t);
         const fault = faultHook(config);
-        const engine = await Engine.open(config.dataDir, { fault, parseThreads: config.parseThreads });
+        // Minute- and key-grained Gold after every batch; day/hour tables every 5 s (a day window is a scan of the day).
+        const engine = await openRuntime(config.dataDir, {
+          fault,
+          parseThreads: config.parseThreads,
+          gold: {
+            coarseRefreshEveryMs: 5000,
+            onError: (err) => log.error(`Gold refresh failed; its windows stay marked and are retried after the next batch: ${publicErrorMessage(err)}`),
+          },
+        });
         cleanup.unshift(async () => {
           await goldOf(engine)?.flush(); // the day/hour windows still marked since the last timed refresh
           engine.close();
-        });
-        // Minute- and key-grained Gold after every batch; day/hour tables every 5 s (a day window is a scan of the day).
-        await registerGold(engine, {
-          coarseRefreshEveryMs: 5000,
-          onError: (err) => log.error(`Gold refresh failed; its windows stay marked and are retried after the next batch: ${publicErrorMessage(err)}`),
         });
         const progress = new Progress();
         // Readers get one read-only statement each, on a connection of its own, to holders of the instance token only.
@@ -90,7 +93,7 @@ export function startCommand(program: Command): void {
           batchWaitMs: config.batchWaitMs,
           onBatch: (r) => {
             progress.record(r);
-            log.debug({ batch: Number(r.result.batchId), read: r.result.read, valid: r.result.valid, ms: Math.round(r.ms), lag_ms: r.lagMs }, "batch committed");
+            log.debug({ batch: Number(r.result.batch.id), read: r.result.read, valid: r.result.valid, ms: Math.round(r.ms), lag_ms: r.lagMs }, "batch committed");
           },
           afterAck: () => fault?.("after_ack"),
           onError: (err, attempt, backoffMs) =>

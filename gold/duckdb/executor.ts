@@ -13,7 +13,7 @@
  *   changed (its signature in `ops.gold_models`).
  */
 import { createHash } from "node:crypto";
-import type { BatchTransaction } from "../../sinks/duckdb/store.js";
+import type { DuckDbTransaction } from "../../sinks/duckdb/store.js";
 import type { Domain } from "../../schemas/registry.js";
 import { duckdb } from "../dialect/duckdb.js";
 import { type FreshRows, type GoldModel, columnList, newestEventTimeSql } from "../model.js";
@@ -155,7 +155,7 @@ export class DuckDbGold {
    * touch (directly and through the cross-window dependencies of each model)
    * and the newest event time they were computed with.
    */
-  async markBatch(tx: BatchTransaction, batch: BatchRows): Promise<void> {
+  async markBatch(tx: DuckDbTransaction, batch: BatchRows): Promise<void> {
     const sql = markSql(this.models, batch);
     if (sql) await tx.run(sql);
     await tx.run(`INSERT INTO ops.gold_marked VALUES (${batch.batchId}) ON CONFLICT DO NOTHING`);

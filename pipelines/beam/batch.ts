@@ -16,7 +16,8 @@
 import { beam } from "./sdk.js";
 import type { RawMessage } from "../../transforms/types.js";
 import { type IngestSink, applyElementSteps } from "./apply-steps.js";
-import { type BronzeReadContext, readBronzeFile, readNdjsonFile } from "./file-source.js";
+import type { BronzeReadContext } from "../../sources/bronze.js";
+import { readBronzeFile, readNdjsonFile } from "./file-source.js";
 
 export type BatchSource =
   | { files: readonly string[]; bronze?: never }

@@ -30,7 +30,7 @@ import type { SilverRow } from "../../transforms/to-silver.js";
 import { utcDate } from "../../transforms/to-silver.js";
 import type { DeadLetter, ValidEvent } from "../../transforms/types.js";
 import { dedupeWithinBatch, project, subjectKidOf } from "../ingest-steps.js";
-import { deadLetterRow } from "../local/process-batch.js";
+import { deadLetterRow } from "../../transforms/dead-letter.js";
 
 export interface CloudSinkInit {
   project: string;

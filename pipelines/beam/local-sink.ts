@@ -4,11 +4,11 @@
  *
  * The two sink steps (WriteSuccessfulRecords, WriteFailedRecords) append each
  * step outcome, in arrival order, to one buffer; every `batchSize` outcomes
- * become one batch handed to the local runner's own commit code
- * (`processBatch` in pipelines/local/process-batch.ts), which runs in the
- * commit worker thread that holds the data dir (local-sink-worker.ts). So
- * the dedupe store, Bronze temp + rename, batch manifest, subject keys and
- * crash recovery are not re-implemented: they are the same code.
+ * become one batch handed to the local engine's commit (the one commit
+ * procedure, pipelines/commit.ts), which runs in the commit worker thread
+ * that holds the data dir (local-sink-worker.ts). So the dedupe store,
+ * Bronze temp + rename, batch manifest, subject keys and crash recovery are
+ * not re-implemented: they are the same code.
  *
  * The DirectRunner pushes elements depth-first in file order, so the batches
  * hold exactly the messages the local runner's batches hold.
@@ -16,7 +16,7 @@
 import { beam } from "./sdk.js";
 import { requireForSerialization } from "./sdk.js";
 import type { DeadLetter, ValidEvent } from "../../transforms/types.js";
-import type { Totals } from "../local/engine.js";
+import type { Counts } from "../../schemas/ops.js";
 import type { IngestSink } from "./apply-steps.js";
 import { BlockingBridge } from "./blocking-bridge.js";
 import { type ReplayedMessage, encodeBatch } from "./replayed-batch.js";
@@ -100,8 +100,8 @@ export class LocalCommitSession {
     return this.bridge.call<Record<string, string>>("subjectKeys", kids);
   }
 
-  totals(): Totals {
-    return this.bridge.call<Totals>("totals");
+  totals(): Counts {
+    return this.bridge.call<Counts>("totals");
   }
 
   async close(): Promise<void> {

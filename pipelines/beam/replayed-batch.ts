@@ -5,7 +5,8 @@
  * about a third slower (measured on 200 K events). The cycle
  * message -> outcome -> message is cut on the way and restored on arrival.
  */
-import type { DeadLetter, RawMessage, ValidEvent } from "../../transforms/types.js";
+import type { DeadLetter, Decoded, RawMessage, ValidEvent } from "../../transforms/types.js";
+import type { ElementSteps } from "../ingest-steps.js";
 
 /** A message together with the outcome the Beam steps computed for it (replayed by the commit, not recomputed). */
 export interface ReplayedMessage extends RawMessage {
@@ -33,3 +34,19 @@ export function decodeBatch(text: string): ReplayedMessage[] {
   for (const m of batch) if (m.outcome.ok) m.outcome.message = m;
   return batch;
 }
+
+/**
+ * Steps that hand back the outcome Beam computed (a decode-stage dead letter
+ * at Decode, the rest at Validate), so a sink's commit dedupes, claims,
+ * projects and writes exactly as the local runner does, parsing nothing twice.
+ */
+export const REPLAY_STEPS: ElementSteps = [
+  {
+    name: "Decode",
+    run: (m: RawMessage) => {
+      const outcome = (m as ReplayedMessage).outcome;
+      return !outcome.ok && outcome.stage === "decode" ? outcome : ({ ok: true, value: {}, message: m, pansRedacted: 0 } satisfies Decoded);
+    },
+  },
+  { name: "Validate", run: (d: Decoded): ValidEvent | DeadLetter => (d.message as ReplayedMessage).outcome },
+];

@@ -1,5 +1,5 @@
 /** The fault-injection hook of the crash tests: SIGKILL this process at a named commit step of the n-th batch. */
-import { FAULT_POINTS, type FaultPoint } from "./process-batch.js";
+import { FAULT_POINTS, type FaultPoint } from "../commit.js";
 
 export function faultHook(at: string | undefined, batch = 1): ((p: FaultPoint) => void) | undefined {
   if (!at) return undefined;

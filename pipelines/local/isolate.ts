@@ -19,9 +19,10 @@
  * Every commit is the normal exactly-once commit, so a message committed in
  * one part and redelivered later is a duplicate, never a second row.
  */
+import { addCounts, noCounts } from "../../schemas/ops.js";
 import type { RawMessage } from "../../transforms/types.js";
 import type { Engine } from "./engine.js";
-import type { BatchResult } from "./process-batch.js";
+import type { BatchResult } from "../commit.js";
 
 export interface DeliveryPolicy {
   /** Failed commits a message may take part in before it is set aside. */
@@ -132,18 +133,13 @@ function describeFailure(err: Error | undefined, attempts: number): string {
 export function mergeResults(results: readonly BatchResult[]): BatchResult | undefined {
   if (results.length <= 1) return results[0];
   const last = results[results.length - 1]!;
-  const merged: BatchResult = { ...last, read: 0, valid: 0, duplicates: 0, deadLettered: 0, pansRedacted: 0, phases: {}, perDomain: {}, rows: new Map() };
+  const merged: BatchResult = { ...last, ...noCounts(), phases: {}, perDomain: {} };
   let lo = Infinity;
   let hi = -Infinity;
   for (const r of results) {
-    merged.read += r.read;
-    merged.valid += r.valid;
-    merged.duplicates += r.duplicates;
-    merged.deadLettered += r.deadLettered;
-    merged.pansRedacted += r.pansRedacted;
+    addCounts(merged, r);
     for (const [k, v] of Object.entries(r.phases)) merged.phases[k] = (merged.phases[k] ?? 0) + v;
     for (const [d, n] of Object.entries(r.perDomain)) merged.perDomain[d as keyof BatchResult["perDomain"]] = (merged.perDomain[d as keyof BatchResult["perDomain"]] ?? 0) + (n ?? 0);
-    for (const [d, rows] of r.rows) merged.rows.set(d, [...(merged.rows.get(d) ?? []), ...rows]);
     if (r.minEventTimeMs !== undefined) lo = Math.min(lo, r.minEventTimeMs);
     if (r.maxEventTimeMs !== undefined) hi = Math.max(hi, r.maxEventTimeMs);
   }

@@ -8,12 +8,12 @@
  */
 import { Worker } from "node:worker_threads";
 import type { Domain } from "../../schemas/registry.js";
-import type { DriftCount } from "../../sinks/duckdb/store.js";
+import type { DriftCount } from "../../schemas/ops.js";
 import type { SubjectKey } from "../../transforms/protect.js";
 import type { SilverRow } from "../../transforms/to-silver.js";
 import type { TokenKey } from "../../transforms/tokenize.js";
 import type { DeadLetter, RawMessage } from "../../transforms/types.js";
-import type { ParsedBatch, Projection } from "./process-batch.js";
+import { type ParsedBatch, type Projection, mergeDrift } from "../parse-batch.js";
 
 export type ToWorker =
   | { op: "parse"; chunk: number; messages: readonly RawMessage[] }
@@ -119,6 +119,8 @@ export class ParallelParser {
     // Across chunks the first copy of an id wins, as in one thread.
     const owner = new Map<string, number>();
     const ids: string[] = [];
+    const domains: ParsedBatch["domains"] = [];
+    const dates: string[] = [];
     const kids: (string | undefined)[] = [];
     const dead: DeadLetter[] = [];
     let inBatchDuplicates = 0;
@@ -133,6 +135,8 @@ export class ParallelParser {
         else {
           owner.set(id, j);
           ids.push(id);
+          domains.push(p.domains[i]!);
+          dates.push(p.dates[i]!);
           kids.push(p.kids[i] ?? undefined);
         }
       }
@@ -144,6 +148,8 @@ export class ParallelParser {
       pansRedacted,
       parseMs: performance.now() - t0,
       ids,
+      domains,
+      dates,
       kids,
       project: async (fresh: ReadonlySet<string>, keys: ReadonlyMap<string, SubjectKey>, ingestedAtMs: number) => {
         const perChunk: string[][] = jobs.map(() => []);
@@ -187,7 +193,6 @@ export class ParallelParser {
 function merge(parts: Projected[]): Projection {
   const rows = new Map<Domain, SilverRow[]>();
   const partitions = new Map<string, string[]>();
-  const drift = new Map<string, DriftCount>();
   let minT = Infinity;
   let maxT = -Infinity;
   const dead: DeadLetter[] = [];
@@ -205,14 +210,8 @@ function merge(parts: Projected[]): Projection {
       if (into) for (const l of lines) into.push(l);
       else partitions.set(name, lines);
     }
-    for (const d of p.drift) {
-      const k = `${d.eventType}\u0000${d.schemaVersion}\u0000${d.path}`;
-      const cur = drift.get(k);
-      if (cur) cur.events += d.events;
-      else drift.set(k, { ...d });
-    }
     minT = Math.min(minT, p.minT);
     maxT = Math.max(maxT, p.maxT);
   }
-  return { rows, partitions, drift: [...drift.values()], minT, maxT, dead, failedIds };
+  return { rows, partitions, drift: mergeDrift(parts.map((p) => p.drift)), minT, maxT, dead, failedIds };
 }

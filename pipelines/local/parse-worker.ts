@@ -10,7 +10,7 @@ import type { SubjectKey } from "../../transforms/protect.js";
 import type { TokenKey } from "../../transforms/tokenize.js";
 import type { RawMessage } from "../../transforms/types.js";
 import { elementSteps } from "../ingest-steps.js";
-import { type ParsedBatch, parseBatch } from "./process-batch.js";
+import { type ParsedBatch, parseBatch } from "../parse-batch.js";
 import type { ToWorker } from "./parallel-parse.js";
 
 const init = workerData as { tokenKey: { id: string; secret: Uint8Array } };
@@ -26,8 +26,8 @@ parentPort!.on("message", (msg: ToWorker) => {
       const messages: RawMessage[] = msg.messages.map((m) => (typeof m.data === "string" ? m : { ...m, data: asBuffer(m.data) }));
       const parsed = parseBatch(messages, steps, tokenKey);
       pending.set(msg.chunk, parsed);
-      const { read, dead, inBatchDuplicates, pansRedacted, parseMs, ids, kids } = parsed;
-      parentPort!.postMessage({ chunk: msg.chunk, read, dead, inBatchDuplicates, pansRedacted, parseMs, ids, kids });
+      const { read, dead, inBatchDuplicates, pansRedacted, parseMs, ids, domains, dates, kids } = parsed;
+      parentPort!.postMessage({ chunk: msg.chunk, read, dead, inBatchDuplicates, pansRedacted, parseMs, ids, domains, dates, kids });
     } else if (msg.op === "project") {
       const parsed = pending.get(msg.chunk);
       pending.delete(msg.chunk);

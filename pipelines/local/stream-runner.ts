@@ -9,9 +9,10 @@
  */
 import type { PulledMessage } from "../../sources/pubsub.js";
 import type { RawMessage } from "../../transforms/types.js";
-import { type Engine, type Totals, addToTotals, emptyTotals } from "./engine.js";
+import { type Counts, addCounts, noCounts } from "../../schemas/ops.js";
+import type { BatchResult } from "../commit.js";
+import type { Engine } from "./engine.js";
 import { AttemptLedger, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, deliver, mergeResults } from "./isolate.js";
-import type { BatchResult } from "./process-batch.js";
 
 export interface MessageSource {
   nextBatch(maxMessages: number, maxWaitMs: number): Promise<PulledMessage[]>;
@@ -40,7 +41,7 @@ export interface StreamOptions {
 }
 
 export class StreamRunner {
-  readonly totals: Totals = emptyTotals();
+  readonly totals: Counts = noCounts();
   private stopping = false;
   private readonly ledger = new AttemptLedger();
 
@@ -51,7 +52,7 @@ export class StreamRunner {
   ) {}
 
   /** Runs until stop(); resolves once the batch in flight is committed and acked. */
-  async run(): Promise<Totals> {
+  async run(): Promise<Counts> {
     let failures = 0;
     while (!this.stopping) {
       const batch = await this.source.nextBatch(this.opts.batchSize, this.opts.batchWaitMs);
@@ -75,7 +76,7 @@ export class StreamRunner {
         }
       });
       if (acked.length) this.opts.afterAck?.();
-      for (const r of outcome.results) addToTotals(this.totals, r);
+      for (const r of outcome.results) addCounts(this.totals, r);
       const result = mergeResults(outcome.results);
       if (result) {
         const latencies = new Float64Array(acked.length);

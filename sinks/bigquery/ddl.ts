@@ -25,6 +25,8 @@ const BQ_TYPES: Record<ColumnType, string> = {
   TIMESTAMP: "TIMESTAMP",
   DATE: "DATE",
   JSON: "JSON",
+  BYTES: "BYTES",
+  UUID: "STRING",
 };
 
 export const DEAD_LETTER_COLUMNS: Column[] = [

@@ -1,11 +1,11 @@
 /** Append typed rows (column name -> value) to a DuckDB table through the appender. */
 import { type DuckDBAppender, dateValue, timestampValue } from "@duckdb/node-api";
-import type { ColumnType } from "../../schemas/silver.js";
+import type { ColumnType } from "../../schemas/table.js";
 
-/** A column to append: the Silver column types, plus BLOB for the ops tables. */
+/** A column to append, by its declared type. */
 export interface AppendColumn {
   name: string;
-  type: ColumnType | "BLOB";
+  type: ColumnType;
 }
 
 const DAY_MS = 86_400_000;
@@ -24,6 +24,7 @@ export function appendRows(appender: DuckDBAppender, columns: readonly AppendCol
       switch (col.type) {
         case "STRING":
         case "JSON":
+        case "UUID":
           appender.appendVarchar(v as string);
           break;
         case "INT64": {
@@ -38,7 +39,7 @@ export function appendRows(appender: DuckDBAppender, columns: readonly AppendCol
         case "TIMESTAMP":
           appender.appendTimestamp(timestampValue(BigInt(v as number) * 1000n));
           break;
-        case "BLOB":
+        case "BYTES":
           appender.appendBlob(v as Uint8Array);
           break;
         case "DATE":

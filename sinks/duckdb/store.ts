@@ -1,66 +1,33 @@
 /**
- * The DuckDB store: Silver tables, dead letters and the exactly-once
- * bookkeeping in one file, written by one process (see design.md).
+ * The DuckDB store, in the warehouse role (sinks/roles.ts): Silver, the
+ * state tables, dead letters and the exactly-once bookkeeping in one file,
+ * written by one process (see design.md).
  *
- * A batch is one transaction: claim the event_ids (dedupe keys), append the
- * Silver rows, merge the state tables, insert the dead letters, subject keys,
- * drift counts and the batch manifest, commit. Either all of it is there after
- * a crash, or none of it.
+ * A batch is one transaction: claim the event_ids (ops.seen_events), append
+ * the Silver rows, merge the state tables, insert the dead letters, subject
+ * keys, drift counts and the batch manifest, commit. Either all of it is
+ * there after a crash, or none of it. Rows arrive a batch at a time and are
+ * appended table by table through the appender into staging tables.
  */
 import { type DuckDBConnection, type DuckDBInstance, listValue } from "@duckdb/node-api";
-import { EVENT_TABLES, type TableDef, qualified } from "../../schemas/silver.js";
+import { type BatchManifest, type BatchRef, DEAD_LETTERS, type DeadLetterRow, type DriftCount, type NewSubjectKey } from "../../schemas/ops.js";
 import { DOMAINS, type Domain } from "../../schemas/registry.js";
-import { type AppendColumn, appendRows, type RowValue } from "./appender.js";
-import { jsonRows } from "./rows.js";
-import { allDdl } from "./ddl.js";
+import { EVENT_TABLES } from "../../schemas/silver.js";
+import { STATE_RULES } from "../../schemas/state.js";
+import { qualified } from "../../schemas/table.js";
+import type { Claim, CommittedBatch, WarehouseStore, WarehouseTransaction } from "../roles.js";
+import { flagStateSql, mergeStateSql } from "../state-merge.js";
+import type { SilverRow } from "../../transforms/to-silver.js";
+import { appendRows } from "./appender.js";
+import { allDdl, missingColumnsDdl } from "./ddl.js";
 import { openDuckDb, protectDuckDbFiles } from "./open.js";
 import { runReadOnly } from "./read-only.js";
-import {
-  flagOrdersSql,
-  flagPaymentsSql,
-  mergeInventorySql,
-  mergeOrdersSql,
-  mergePaymentsSql,
-} from "./state.js";
-
-export interface DeadLetterRow {
-  dl_id: string;
-  reason: string;
-  detail: string;
-  paths: string;
-  stage: string;
-  event_id: string | null;
-  event_type: string | null;
-  schema_version: number | null;
-  origin: string;
-  raw: Uint8Array;
-  received_at: number;
-}
-
-export interface NewSubjectKey {
-  kid: string;
-  wrappedKey: Buffer;
-  kekId: string;
-}
-
-export interface DriftCount {
-  eventType: string;
-  schemaVersion: number;
-  path: string;
-  events: number;
-}
-
-export interface BatchManifest {
-  origin: string;
-  read: number;
-  valid: number;
-  duplicates: number;
-  deadLettered: number;
-  pansRedacted: number;
-  bronzeFiles: string[];
-}
+import { jsonRows } from "./rows.js";
 
 const STAGE = (d: Domain) => `stage_${d}`;
+
+/** The dead-letter columns a batch provides (the rest the store fills). */
+const DEAD_LETTER_INPUT = DEAD_LETTERS.columns.filter((c) => !["dead_lettered_at", "batch_id", "replay_attempts", "last_replay_error"].includes(c.name));
 
 /** Query parameters: JS arrays become DuckDB lists. */
 function bind(params?: Record<string, unknown>): never {
@@ -70,21 +37,34 @@ function bind(params?: Record<string, unknown>): never {
   return out as never;
 }
 
-const DEAD_LETTER_COLUMNS: AppendColumn[] = [
-  { name: "dl_id", type: "STRING" },
-  { name: "reason", type: "STRING" },
-  { name: "detail", type: "STRING" },
-  { name: "paths", type: "JSON" },
-  { name: "stage", type: "STRING" },
-  { name: "event_id", type: "STRING" },
-  { name: "event_type", type: "STRING" },
-  { name: "schema_version", type: "INT64" },
-  { name: "origin", type: "STRING" },
-  { name: "raw", type: "BLOB" },
-  { name: "received_at", type: "TIMESTAMP" },
-];
+/** A local batch's name: its sequence number, zero-padded (it names the batch's Bronze files). */
+export function localBatchName(id: bigint): string {
+  return id.toString().padStart(10, "0");
+}
 
-export class DuckDbStore {
+function committed(r: Record<string, unknown>): CommittedBatch {
+  const id = BigInt(r.batch_id as string | number);
+  return { ref: { id, name: (r.batch_name as string | null) ?? localBatchName(id) }, bronzeFiles: JSON.parse(r.bronze_files as string) as string[] };
+}
+
+/** What runs a query with parameters: a store, or a read-only connection on another data dir's file. */
+export interface Queryable {
+  query(sql: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]>;
+}
+
+/** The stored (wrapped) data keys among `kids` of a DuckDB store; an erased person's kid is missing. */
+export async function storedSubjectKeys(store: Queryable, kids: readonly string[]): Promise<Map<string, Buffer>> {
+  const keys = new Map<string, Buffer>();
+  if (kids.length === 0) return keys;
+  const rows = await store.query(
+    `SELECT kid, to_base64(wrapped_key) AS w FROM ops.subject_keys WHERE kid IN (SELECT unnest(string_split($kids, ',')))`,
+    { kids: kids.join(",") }, // kids are base64url: no commas
+  );
+  for (const r of rows) keys.set(r.kid as string, Buffer.from(r.w as string, "base64"));
+  return keys;
+}
+
+export class DuckDbStore implements WarehouseStore {
   private nextBatchId = 1n;
 
   private constructor(
@@ -106,12 +86,13 @@ export class DuckDbStore {
     try {
       await opts.beforeWrite?.(store);
       for (const sql of allDdl()) await conn.run(sql);
+      await store.addMissingColumns();
       for (const d of DOMAINS) {
         await conn.run(`CREATE OR REPLACE TEMP TABLE ${STAGE(d)} AS SELECT * FROM ${qualified(EVENT_TABLES[d])} LIMIT 0`);
       }
-      await conn.run(`CREATE OR REPLACE TEMP TABLE stage_dead_letters (
-        dl_id VARCHAR, reason VARCHAR, detail VARCHAR, paths JSON, stage VARCHAR, event_id VARCHAR, event_type VARCHAR,
-        schema_version BIGINT, origin VARCHAR, raw BLOB, received_at TIMESTAMP)`);
+      await conn.run(
+        `CREATE OR REPLACE TEMP TABLE stage_dead_letters AS SELECT ${DEAD_LETTER_INPUT.map((c) => c.name).join(", ")} FROM ops.dead_letters LIMIT 0`,
+      );
       const max = await store.scalar<bigint | null>("SELECT max(batch_id) FROM ops.batches");
       store.nextBatchId = (max ?? 0n) + 1n;
     } catch (err) {
@@ -119,6 +100,20 @@ export class DuckDbStore {
       throw err;
     }
     return store;
+  }
+
+  /** Columns a declaration added since the store was made (an upgrade), and what they hold for old rows. */
+  private async addMissingColumns(): Promise<void> {
+    const rows = await this.query(`SELECT schema_name || '.' || table_name AS t, column_name AS c FROM duckdb_columns() WHERE schema_name IN ('silver', 'ops')`);
+    const existing = new Map<string, Set<string>>();
+    for (const r of rows) {
+      const t = r.t as string;
+      if (!existing.has(t)) existing.set(t, new Set());
+      existing.get(t)!.add(r.c as string);
+    }
+    const ddl = missingColumnsDdl(existing);
+    for (const sql of ddl) await this.conn.run(sql);
+    if (ddl.length) await this.conn.run(`UPDATE ops.batches SET batch_name = lpad(batch_id::VARCHAR, 10, '0') WHERE batch_name IS NULL`);
   }
 
   async scalar<T>(sql: string, params?: Record<string, unknown>): Promise<T> {
@@ -158,16 +153,30 @@ export class DuckDbStore {
     protectDuckDbFiles(this.path);
   }
 
-  /** A committed batch's Bronze files are all in place (recovery has nothing left to rename). */
-  async markBronzeDone(batchId: bigint): Promise<void> {
-    await this.conn.run(`UPDATE ops.batches SET bronze_state = 'done' WHERE batch_id = $b`, { b: batchId });
+  /** The batch committed under `name` (locally the store names batches, so only a name it gave can be found). */
+  async committedBatch(name: string): Promise<CommittedBatch | undefined> {
+    const rows = await this.query(`SELECT batch_id, batch_name, bronze_files FROM ops.batches WHERE batch_name = $n`, { n: name });
+    return rows[0] ? committed(rows[0]) : undefined;
+  }
+
+  async pendingBronze(): Promise<CommittedBatch[]> {
+    const rows = await this.query(`SELECT batch_id, batch_name, bronze_files FROM ops.batches WHERE bronze_state = 'pending' ORDER BY batch_id`);
+    return rows.map(committed);
+  }
+
+  async markBronzeDone(ref: BatchRef): Promise<void> {
+    await this.conn.run(`UPDATE ops.batches SET bronze_state = 'done' WHERE batch_id = $b`, { b: ref.id });
+  }
+
+  storedSubjectKeys(kids: readonly string[]): Promise<Map<string, Buffer>> {
+    return storedSubjectKeys(this, kids);
   }
 
   /** Starts a batch transaction. Exactly one may be open at a time. */
-  async begin(): Promise<BatchTransaction> {
-    const batchId = this.nextBatchId++;
+  async begin(name?: string): Promise<DuckDbTransaction> {
+    const id = this.nextBatchId++;
     await this.conn.run("BEGIN TRANSACTION");
-    return new BatchTransaction(this.conn, batchId, () => protectDuckDbFiles(this.path));
+    return new DuckDbTransaction(this.conn, { id, name: name ?? localBatchName(id) }, () => protectDuckDbFiles(this.path));
   }
 
   close(): void {
@@ -176,76 +185,69 @@ export class DuckDbStore {
   }
 }
 
-export class BatchTransaction {
+export class DuckDbTransaction implements WarehouseTransaction {
   private done = false;
-  private touched = new Set<Domain>();
 
   constructor(
     private readonly conn: DuckDBConnection,
-    readonly batchId: bigint,
+    readonly batch: BatchRef,
     /** After COMMIT: a WAL the commit created is made private (open.ts). */
-    private readonly committed: () => void = () => undefined,
+    private readonly onCommit: () => void = () => undefined,
   ) {}
 
-  /**
-   * Records the event_ids as seen and returns the ones that were not seen
-   * before (the rest are duplicates). Lower-case UUIDs expected.
-   */
-  async claimEventIds(ids: readonly string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
+  /** Records the event_ids as seen and returns the ones not seen before (the rest are duplicates). Lower-case UUIDs expected. */
+  async claimEventIds(claims: readonly Claim[]): Promise<Set<string>> {
+    if (claims.length === 0) return new Set();
     // One joined string binds far faster than a list of 20 000 values; UUIDs hold no commas.
     const r = await this.conn.runAndReadAll(
       `INSERT INTO ops.seen_events SELECT unnest(string_split($ids, ','))::UUID, $batch ON CONFLICT DO NOTHING RETURNING event_id::VARCHAR`,
-      { ids: ids.join(","), batch: this.batchId },
+      { ids: claims.map((c) => c.id).join(","), batch: this.batch.id },
     );
     const fresh = new Set<string>();
     for (const row of r.getRows()) fresh.add(row[0] as string);
     return fresh;
   }
 
-  /** Gives claims back (events that became dead letters after their ids were claimed). */
   async unclaimEventIds(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.conn.run(`DELETE FROM ops.seen_events WHERE event_id IN (SELECT unnest(string_split($ids, ','))::UUID)`, { ids: ids.join(",") });
   }
 
-  /** Appends the batch's Silver rows (staged, then copied, then merged into the state tables). */
-  async writeSilver(rows: ReadonlyMap<Domain, Record<string, RowValue>[]>): Promise<void> {
+  /** Appends the batch's Silver rows (staged, then copied) and folds them into the state tables. */
+  async writeSilver(rows: ReadonlyMap<Domain, SilverRow[]>): Promise<void> {
+    const touched = new Set<Domain>();
     for (const [domain, list] of rows) {
       if (list.length === 0) continue;
-      const table: TableDef = EVENT_TABLES[domain];
+      const table = EVENT_TABLES[domain];
       await this.conn.run(`DELETE FROM ${STAGE(domain)}`);
       const appender = await this.conn.createAppender(STAGE(domain), "main", "temp");
       appendRows(appender, table.columns, list);
       appender.flushSync();
       appender.closeSync();
       await this.conn.run(`INSERT INTO ${qualified(table)} SELECT * FROM ${STAGE(domain)}`);
-      this.touched.add(domain);
+      touched.add(domain);
     }
-    if (this.touched.has("order")) {
-      await this.conn.run(mergeOrdersSql(STAGE("order")));
-      await this.conn.run(flagOrdersSql(STAGE("order")));
+    for (const rules of STATE_RULES) {
+      if (!touched.has(rules.from)) continue;
+      await this.conn.run(mergeStateSql("duckdb", rules, STAGE(rules.from)));
+      const flag = flagStateSql("duckdb", rules, STAGE(rules.from));
+      if (flag) await this.conn.run(flag);
     }
-    if (this.touched.has("payment")) {
-      await this.conn.run(mergePaymentsSql(STAGE("payment")));
-      await this.conn.run(flagPaymentsSql(STAGE("payment")));
-    }
-    if (this.touched.has("inventory")) await this.conn.run(mergeInventorySql(STAGE("inventory")));
   }
 
-  /** Inserts dead letters; returns how many were new (a redelivered bad message is stored once). */
   async writeDeadLetters(rows: readonly DeadLetterRow[]): Promise<number> {
     if (rows.length === 0) return 0;
     await this.conn.run(`DELETE FROM stage_dead_letters`);
     const appender = await this.conn.createAppender("stage_dead_letters", "main", "temp");
-    appendRows(appender, DEAD_LETTER_COLUMNS, rows);
+    appendRows(appender, DEAD_LETTER_INPUT, rows);
     appender.flushSync();
     appender.closeSync();
+    const cols = DEAD_LETTER_INPUT.map((c) => c.name).join(", ");
     const r = await this.conn.runAndReadAll(
-      `INSERT INTO ops.dead_letters (dl_id, reason, detail, paths, stage, event_id, event_type, schema_version, origin, raw, received_at, dead_lettered_at, batch_id)
-       SELECT DISTINCT ON (dl_id) *, now()::TIMESTAMP, $batch FROM stage_dead_letters
+      `INSERT INTO ops.dead_letters (${cols}, dead_lettered_at, batch_id)
+       SELECT DISTINCT ON (dl_id) ${cols}, now()::TIMESTAMP, $batch FROM stage_dead_letters
        ON CONFLICT DO NOTHING RETURNING dl_id`,
-      { batch: this.batchId },
+      { batch: this.batch.id },
     );
     return r.currentRowCount;
   }
@@ -281,15 +283,17 @@ export class BatchTransaction {
 
   async recordBatch(m: BatchManifest): Promise<void> {
     await this.conn.run(
-      `INSERT INTO ops.batches VALUES ($batch, now()::TIMESTAMP, $origin, $read, $valid, $dup, $dl, $pans, $files, $state)`,
+      `INSERT INTO ops.batches (batch_id, batch_name, committed_at, origin, read, valid, duplicates, dead_lettered, pans_redacted, bronze_files, bronze_state)
+       VALUES ($batch, $name, now()::TIMESTAMP, $origin, $read, $valid, $dup, $dl, $pans, $files, $state)`,
       {
-        batch: this.batchId,
+        batch: this.batch.id,
+        name: this.batch.name,
         origin: m.origin,
         read: BigInt(m.read),
         valid: BigInt(m.valid),
         dup: BigInt(m.duplicates),
-        dl: BigInt(m.deadLettered),
-        pans: BigInt(m.pansRedacted),
+        dl: BigInt(m.dead_lettered),
+        pans: BigInt(m.pans_redacted),
         files: JSON.stringify(m.bronzeFiles),
         state: m.bronzeFiles.length ? "pending" : "done",
       },
@@ -304,7 +308,7 @@ export class BatchTransaction {
   async commit(): Promise<void> {
     this.done = true;
     await this.conn.run("COMMIT");
-    this.committed();
+    this.onCommit();
   }
 
   async rollback(): Promise<void> {

@@ -15,7 +15,8 @@
 import { createHmac } from "node:crypto";
 import path from "node:path";
 import { type KeyMaterial, KEK_FILE, KeyError, TOKEN_KEYS_FILE } from "./local-keys.js";
-import { type Queryable, unwrapKey } from "./subject-keys.js";
+import type { Queryable } from "../duckdb/store.js";
+import { unwrapKey } from "./subject-keys.js";
 
 const LABEL = "ecom-stream key fingerprint v1";
 

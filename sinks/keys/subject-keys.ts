@@ -1,13 +1,23 @@
 /**
- * Per-subject data keys for Bronze. Keys are created on first use, wrapped by
- * the KEK and stored in `ops.subject_keys` in the same transaction as the batch
- * that first uses them; until that commit they are not cached, so a rolled
- * back batch never leaves ciphertext under a key that was not saved.
+ * Per-person data keys for Bronze, in the key-store role (sinks/roles.ts).
+ * A key is made on first use, wrapped by the key-encryption key and stored
+ * by the batch that first uses it; until that batch commits it is not
+ * cached, so a rolled-back batch never leaves ciphertext under a key that
+ * was not saved. The KEK wraps and unwraps whole batches of keys at once
+ * (one call per batch, never per event), so a remote KEK fits the same role.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import type { NewSubjectKey } from "../../schemas/ops.js";
 import type { SubjectKey } from "../../transforms/protect.js";
-import type { DuckDbStore, NewSubjectKey } from "../duckdb/store.js";
+import type { KeyStore, ResolvedKeys, WarehouseStore } from "../roles.js";
 import type { Kek } from "./local-keys.js";
+
+/** The key-encryption key as the key store uses it: whole batches of data keys at a time. */
+export interface KeyWrapper {
+  readonly id: string;
+  wrapAll(keys: readonly Buffer[]): Promise<Buffer[]>;
+  unwrapAll(wrapped: readonly Buffer[]): Promise<Buffer[]>;
+}
 
 export function wrapKey(key: Buffer, kek: Kek): Buffer {
   const iv = randomBytes(12);
@@ -23,36 +33,34 @@ export function unwrapKey(wrapped: Buffer, kek: Kek): Buffer {
   return Buffer.concat([d.update(wrapped.subarray(12, wrapped.length - 16)), d.final()]);
 }
 
-/** What can run a query with parameters (a DuckDbStore, or a read-only connection on another data dir). */
-export interface Queryable {
-  query(sql: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]>;
+/** The local key file's KEK (AES-256-GCM key wrap). */
+export function localKeyWrapper(kek: Kek): KeyWrapper {
+  return {
+    id: kek.id,
+    wrapAll: async (keys) => keys.map((k) => wrapKey(k, kek)),
+    unwrapAll: async (wrapped) => wrapped.map((w) => unwrapKey(w, kek)),
+  };
 }
 
-/** The stored data keys of `kids`, unwrapped; an erased subject's kid is missing from the result. */
-export async function loadStoredKeys(store: Queryable, kids: readonly string[], kek: Kek): Promise<Map<string, Buffer>> {
-  const keys = new Map<string, Buffer>();
-  if (kids.length === 0) return keys;
-  const rows = await store.query(
-    `SELECT kid, to_base64(wrapped_key) AS w FROM ops.subject_keys WHERE kid IN (SELECT unnest(string_split($kids, ',')))`,
-    { kids: kids.join(",") }, // kids are base64url: no commas
-  );
-  for (const r of rows) keys.set(r.kid as string, unwrapKey(Buffer.from(r.w as string, "base64"), kek));
-  return keys;
+/** The stored data keys of `kids`, unwrapped; an erased person's kid is missing. */
+export async function unwrapStoredKeys(
+  store: Pick<WarehouseStore, "storedSubjectKeys">,
+  kids: readonly string[],
+  kek: KeyWrapper,
+): Promise<Map<string, Buffer>> {
+  const stored = await store.storedSubjectKeys(kids);
+  const ids = [...stored.keys()];
+  const clear = await kek.unwrapAll(ids.map((k) => stored.get(k)!));
+  return new Map(ids.map((kid, i) => [kid, clear[i]!]));
 }
 
-export interface ResolvedKeys {
-  keys: Map<string, SubjectKey>;
-  created: NewSubjectKey[];
-}
-
-export class SubjectKeyring {
+export class SubjectKeyring implements KeyStore {
   private readonly cache = new Map<string, SubjectKey>();
   private pending = new Map<string, SubjectKey>();
 
-  constructor(private readonly kek: Kek) {}
+  constructor(private readonly kek: KeyWrapper) {}
 
-  /** The keys for `kids`, loading stored ones and creating missing ones (not cached until `committed`). */
-  async resolve(kids: Iterable<string>, store: DuckDbStore): Promise<ResolvedKeys> {
+  async resolve(kids: readonly string[], warehouse: WarehouseStore): Promise<ResolvedKeys> {
     const keys = new Map<string, SubjectKey>();
     const missing: string[] = [];
     for (const kid of kids) {
@@ -61,30 +69,22 @@ export class SubjectKeyring {
       if (k) keys.set(kid, k);
       else missing.push(kid);
     }
-    for (const [kid, stored] of await loadStoredKeys(store, missing, this.kek)) {
-      const key: SubjectKey = { kid, key: stored };
-      this.cache.set(kid, key);
-      keys.set(kid, key);
+    for (const [kid, key] of await unwrapStoredKeys(warehouse, missing, this.kek)) {
+      const k: SubjectKey = { kid, key };
+      this.cache.set(kid, k);
+      keys.set(kid, k);
     }
-    const created: NewSubjectKey[] = [];
-    this.pending = new Map();
-    for (const kid of missing) {
-      if (keys.has(kid)) continue;
-      const key: SubjectKey = { kid, key: randomBytes(32) };
-      keys.set(kid, key);
-      this.pending.set(kid, key);
-      created.push({ kid, wrappedKey: wrapKey(key.key, this.kek), kekId: this.kek.id });
-    }
+    const fresh = missing.filter((kid) => !keys.has(kid));
+    const made = fresh.map((kid) => ({ kid, key: randomBytes(32) }));
+    const wrapped = await this.kek.wrapAll(made.map((k) => k.key));
+    this.pending = new Map(made.map((k) => [k.kid, k]));
+    const created: NewSubjectKey[] = made.map((k, i) => ({ kid: k.kid, wrappedKey: wrapped[i]!, kekId: this.kek.id }));
+    for (const k of made) keys.set(k.kid, k);
     return { keys, created };
   }
 
-  /** Called after the batch that created keys committed. */
   committed(): void {
     for (const [kid, key] of this.pending) this.cache.set(kid, key);
     this.pending = new Map();
-  }
-
-  forget(kid: string): void {
-    this.cache.delete(kid);
   }
 }

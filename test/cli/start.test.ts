@@ -25,7 +25,7 @@ async function query<T>(dataDir: string, sql: string): Promise<T[]> {
 describe.skipIf(noEmulator)("ecom start", () => {
   it("streams generated traffic into Silver, serves queries while running, and reconciles on exit", async () => {
     const dataDir = path.join(tempDir("start"), "data");
-    const env = { ...process.env, ECOM_LOG_LEVEL: "warn" };
+    const env: NodeJS.ProcessEnv = { ...process.env, ECOM_LOG_LEVEL: "warn" };
     delete env.PUBSUB_EMULATOR_HOST;
     const child = spawn(process.execPath, [CLI, "start", "--data-dir", dataDir, "--count", "6000", "--rate", "1500", "--seed", "3"], {
       env,

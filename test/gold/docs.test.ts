@@ -3,7 +3,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GOLD_MODELS } from "../../gold/models/index.js";
-import { Engine } from "../../pipelines/local/engine.js";
+import { openRuntime } from "../../jobs/runtime.js";
+import type { Engine } from "../../pipelines/local/engine.js";
 import { generate } from "./expected.js";
 import { ingest, tempDir } from "./helpers.js";
 
@@ -16,7 +17,7 @@ describe("docs/gold.md", () => {
 
   beforeAll(async () => {
     dir = tempDir("docs");
-    engine = await Engine.open(dir);
+    engine = await openRuntime(dir);
     await ingest(engine, generate(6_000, 5).messages);
   });
   afterAll(() => {

@@ -8,7 +8,8 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { goldOf, registerGold } from "../../gold/register.js";
 import { Engine } from "../../pipelines/local/engine.js";
-import { type FaultPoint, processBatch } from "../../pipelines/local/process-batch.js";
+import type { FaultPoint } from "../../pipelines/commit.js";
+import { openRuntime } from "../../jobs/runtime.js";
 import type { GeneratedMessage } from "../../sources/dev/generator/index.js";
 import { type Row, expectedGold, generate } from "./expected.js";
 import { expectSameGold, expectSameRows, goldSnapshot, ingest, shuffled, tempDir } from "./helpers.js";
@@ -202,23 +203,21 @@ describe("Gold cross-window dependencies: a late batch that changes other window
 });
 
 describe("Gold catches up on batches a writer committed without the Gold extension", () => {
-  it("marks them at the next open (as the Beam local sink's direct processBatch calls need)", async () => {
+  it("marks them when the next runtime with Gold opens the data dir", async () => {
     const { messages, events } = generate(8_000, 31);
     const dir = tempDir("catch-up");
     try {
-      let engine = await Engine.open(dir);
+      let engine = await openRuntime(dir);
       await ingest(engine, messages.slice(0, 3_000));
-      // The way pipelines/beam/local-sink-worker.ts commits: processBatch with no extensions.
+      engine.close();
+      // The way the Beam DirectRunner's sink commits: an engine with no extension.
+      engine = await Engine.open(dir);
       for (const part of [messages.slice(3_000, 5_500), messages.slice(5_500)]) {
-        await processBatch(
-          part.map((m) => ({ data: m.data, origin: "bypass", receivedAtMs: Date.now() })),
-          { store: engine.store, bronze: engine.bronze, keyring: engine.keyring, steps: engine.steps, tokenKey: engine.keys.tokenKey },
-          "bypass",
-        );
+        await engine.processBatch(part.map((m) => ({ data: m.data, origin: "bypass", receivedAtMs: Date.now() })), "bypass");
       }
       const stale = await goldSnapshot(engine.store);
       engine.close();
-      engine = await Engine.open(dir);
+      engine = await openRuntime(dir);
       const caughtUp = await goldSnapshot(engine.store);
       engine.close();
       expect(stale.daily_revenue).not.toEqual(caughtUp.daily_revenue);

@@ -9,7 +9,8 @@ import { renderReport } from "../../cli/commands/report.js";
 import { formatTable } from "../../cli/format-table.js";
 import { goldRebuild } from "../../jobs/gold-rebuild.js";
 import { buildReport, formatMoney, withGoldQuery } from "../../jobs/gold-report.js";
-import { Engine } from "../../pipelines/local/engine.js";
+import { openRuntime } from "../../jobs/runtime.js";
+import type { Engine } from "../../pipelines/local/engine.js";
 import { type Ev, type Row, expectedGold, generate } from "./expected.js";
 import { expectSameGold, goldSnapshot, ingest, tempDir } from "./helpers.js";
 
@@ -23,7 +24,7 @@ describe("ecom report and ecom gold rebuild", () => {
     events = g.events;
     expected = expectedGold(events);
     dir = tempDir("report");
-    const engine = await Engine.open(dir);
+    const engine = await openRuntime(dir);
     await ingest(engine, g.messages);
     engine.close();
   });
@@ -72,7 +73,7 @@ describe("ecom report and ecom gold rebuild", () => {
     expect(r.via).toBe("file");
     expect(Object.keys(r.models)).toHaveLength(8);
     await goldRebuild(dir, { models: ["gold.payment_health"] });
-    const engine = await Engine.open(dir);
+    const engine = await openRuntime(dir);
     try {
       expectSameGold(await goldSnapshot(engine.store), expected);
     } finally {

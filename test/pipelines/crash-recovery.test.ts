@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../../pipelines/local/engine.js";
-import { FAULT_POINTS } from "../../pipelines/local/process-batch.js";
+import { FAULT_POINTS } from "../../pipelines/commit.js";
 import { EventPublisher, ensureTopicAndSubscription } from "../../sources/pubsub.js";
 import { bronzeRecords, expected, generated, tempDir, tempFiles } from "../helpers/data.js";
 import { withEmulator } from "../helpers/emulator.js";

@@ -106,7 +106,7 @@ describe("the local runner", () => {
 });
 
 // The Beam sink's commit runs in a worker thread, which loads the built module: run the built pipeline (npm test builds first).
-const beamDirect = (await import(path.resolve(import.meta.dirname, "../../dist/pipelines/beam/run-direct.js"))) as typeof import("../../pipelines/beam/run-direct.js");
+const beamDirect = (await import(path.resolve(import.meta.dirname, "../../dist/jobs/ingest.js"))) as typeof import("../../jobs/ingest.js");
 const beamSteps = (await import(path.resolve(import.meta.dirname, "../../dist/pipelines/beam/step-fns.js"))) as typeof import("../../pipelines/beam/step-fns.js");
 
 describe("the Beam DirectRunner", () => {
@@ -123,7 +123,7 @@ describe("the Beam DirectRunner", () => {
     const dir = tempDir("failsafe-beam");
     const { lines, ordinary } = input();
     const withoutPoison = lines.filter((l) => l !== POISON);
-    const totals = await beamDirect.ingestFilesOnDirectRunner([writeInput(dir, withoutPoison)], { dataDir: path.join(dir, "data"), batchSize: 400 });
+    const { counts: totals } = await beamDirect.ingestFilesJob([writeInput(dir, withoutPoison)], { dataDir: path.join(dir, "data"), runner: "beam", batchSize: 400 });
     const exp = expected(ordinary);
     expect(totals.read).toBe(withoutPoison.length);
     expect(totals.read).toBe(totals.valid + totals.duplicates + totals.dead_lettered);

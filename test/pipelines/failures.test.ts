@@ -36,7 +36,7 @@ describe("failures", () => {
       fs.rmSync(path.join(data, "bronze", `event_type=${type}`));
       const r = await engine.processBatch(asMessages(messages.map((m) => m.data)), "test");
       const exp = expected(messages);
-      expect([r.valid, r.deadLettered]).toEqual([exp.validIds.size, exp.invalidBodies.size]);
+      expect([r.valid, r.dead_lettered]).toEqual([exp.validIds.size, exp.invalidBodies.size]);
       await engine.bronze.removeOrphans();
       expect(bronzeRecords(data).length).toBe(exp.validIds.size);
       expect(tempFiles(data)).toEqual([]);

@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { elementSteps, parseMessage, project } from "../../pipelines/ingest-steps.js";
-import { deadLetterRow } from "../../pipelines/local/process-batch.js";
+import { deadLetterRow } from "../../transforms/dead-letter.js";
 import { createRegistry } from "../../schemas/registry.js";
 import { decryptPii, restoreFromBronze } from "../../transforms/protect.js";
 import type { DeadLetter, RawMessage, ValidEvent } from "../../transforms/types.js";

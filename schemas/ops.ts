@@ -1,0 +1,183 @@
+/**
+ * The operational tables, declared once: what exactly-once, replay and the
+ * key store need beside Silver. DuckDB and BigQuery both create them from
+ * these declarations, and the commit (pipelines/commit.ts) writes the row
+ * types below to either.
+ *
+ *  - ops.batches       one row per committed batch: its counts and the Bronze files it owns
+ *  - ops.seen_events   the dedupe keys (DuckDB; BigQuery dedupes on Silver itself)
+ *  - ops.dead_letters  what failed and why, with the bytes to replay it
+ *  - ops.subject_keys  per-person data keys, wrapped by the KEK
+ *  - ops.schema_drift  fields producers send that the schema version does not know
+ *  - ops.key_fingerprints  which KEK and token keys the store was written with
+ */
+import { type TableDef, column as c } from "./table.js";
+
+/** The counts every batch, run and job reports: read = valid + duplicates + dead_lettered. */
+export interface Counts {
+  read: number;
+  valid: number;
+  duplicates: number;
+  dead_lettered: number;
+  pans_redacted: number;
+}
+
+export function noCounts(): Counts {
+  return { read: 0, valid: 0, duplicates: 0, dead_lettered: 0, pans_redacted: 0 };
+}
+
+/** Adds `c` into `into` (and returns it). */
+export function addCounts(into: Counts, c: Counts): Counts {
+  into.read += c.read;
+  into.valid += c.valid;
+  into.duplicates += c.duplicates;
+  into.dead_lettered += c.dead_lettered;
+  into.pans_redacted += c.pans_redacted;
+  return into;
+}
+
+/** Only the counts of a larger object (a batch result, a summary). */
+export function countsOf(c: Counts): Counts {
+  return { read: c.read, valid: c.valid, duplicates: c.duplicates, dead_lettered: c.dead_lettered, pans_redacted: c.pans_redacted };
+}
+
+/**
+ * A batch: `id` orders batches (DuckDB: a sequence; BigQuery: a hash of the
+ * name), `name` names its Bronze files and, for a backend that retries by
+ * name, makes a retried batch find itself.
+ */
+export interface BatchRef {
+  id: bigint;
+  name: string;
+}
+
+export interface BatchManifest extends Counts {
+  origin: string;
+  /** Bronze files (object names under the Bronze root) the batch owns. */
+  bronzeFiles: string[];
+}
+
+export interface DeadLetterRow {
+  dl_id: string;
+  reason: string;
+  detail: string;
+  /** JSON array of the failing paths. */
+  paths: string;
+  stage: string;
+  event_id: string | null;
+  event_type: string | null;
+  schema_version: number | null;
+  origin: string;
+  raw: Uint8Array;
+  /** Epoch ms. */
+  received_at: number;
+}
+
+export interface NewSubjectKey {
+  kid: string;
+  wrappedKey: Buffer;
+  kekId: string;
+}
+
+export interface DriftCount {
+  eventType: string;
+  schemaVersion: number;
+  path: string;
+  events: number;
+}
+
+const ops = (name: string, description: string, columns: TableDef["columns"], extra: Partial<TableDef> = {}): TableDef => ({
+  schema: "ops",
+  name,
+  description,
+  columns,
+  ...extra,
+});
+
+export const BATCHES = ops(
+  "batches",
+  "One row per committed batch: its counts and the Bronze files it owns. bronze_state 'pending' = committed, files maybe not all in place yet (recovery finishes them)",
+  [
+    c("batch_id", "INT64", "Orders batches: a sequence locally, a hash of batch_name on BigQuery", { key: true, required: true }),
+    c("batch_name", "STRING", "Names the batch's Bronze files; deterministic on BigQuery (window and shard), so a retry finds it", { required: true }),
+    c("committed_at", "TIMESTAMP", "Commit time", { required: true }),
+    c("origin", "STRING", "Source of the batch: pubsub:<subscription>, files:<n>, bronze:<from>..<to>, replay:dead_letters"),
+    c("read", "INT64", "Messages in the batch", { required: true }),
+    c("valid", "INT64", "New Silver rows", { required: true }),
+    c("duplicates", "INT64", "Messages dropped as already seen", { required: true }),
+    c("dead_lettered", "INT64", "New dead letters", { required: true }),
+    c("pans_redacted", "INT64", "Card numbers redacted", { required: true }),
+    c("bronze_files", "JSON", "Bronze object names the batch owns", { required: true }),
+    c("bronze_state", "STRING", "pending or done", { required: true }),
+  ],
+  { partitionBy: "DATE(committed_at)", clusterBy: ["batch_name"] },
+);
+
+export const SEEN_EVENTS = ops(
+  "seen_events",
+  "Dedupe keys: one row per event_id ever committed, in the same transaction as its Silver row",
+  [c("event_id", "UUID", "Lower-case event_id", { key: true, required: true }), c("batch_id", "INT64", "Committing batch", { required: true })],
+  { only: "duckdb" },
+);
+
+export const DEAD_LETTERS = ops(
+  "dead_letters",
+  "Messages that failed, keyed by a hash of their scrubbed bytes so a redelivered bad message is stored once",
+  [
+    c("dl_id", "STRING", "sha256 of the scrubbed bytes, 32 hex: the dedupe key", { key: true, required: true }),
+    c("reason", "STRING", "Machine-readable reason", { required: true }),
+    c("detail", "STRING", "Cause; names fields and types, never values", { required: true }),
+    c("paths", "JSON", "Failing field paths"),
+    c("stage", "STRING", "decode, validate, project or commit", { required: true }),
+    c("event_id", "STRING", "event_id when it is a UUID"),
+    c("event_type", "STRING", "event_type when it reads like a type name"),
+    c("schema_version", "INT64", "schema_version when it is an integer"),
+    c("origin", "STRING", "pubsub:<message id>, file:<path>:<line>, bronze:<object>:<line>"),
+    c("raw", "BYTES", "The message for replay, card numbers and sensitive authentication data removed", { required: true }),
+    c("received_at", "TIMESTAMP", "When the pipeline read it", { required: true }),
+    c("dead_lettered_at", "TIMESTAMP", "When it was stored", { required: true }),
+    c("batch_id", "INT64", "Committing batch", { required: true }),
+    c("replay_attempts", "INT64", "Replays tried", { required: true, default: "0" }),
+    c("last_replay_error", "STRING", "Why the last replay failed"),
+  ],
+  { partitionBy: "DATE(received_at)", clusterBy: ["dl_id"] },
+);
+
+export const SUBJECT_KEYS = ops(
+  "subject_keys",
+  "Per-person data keys for Bronze, wrapped by the key-encryption key; deleting a row makes that person's Bronze data unreadable",
+  [
+    c("kid", "STRING", "Key id, as Bronze envelopes name it", { key: true, required: true }),
+    c("wrapped_key", "BYTES", "AES-256 data key wrapped by the KEK", { required: true }),
+    c("kek_id", "STRING", "Id of the wrapping key", { required: true }),
+    c("created_at", "TIMESTAMP", "Creation time", { required: true }),
+  ],
+  { clusterBy: ["kid"] },
+);
+
+export const SCHEMA_DRIFT = ops(
+  "schema_drift",
+  "Fields producers send that their schema version does not know, counted per type, version and path",
+  [
+    c("event_type", "STRING", "Event type", { key: true, required: true }),
+    c("schema_version", "INT64", "Schema version", { key: true, required: true }),
+    c("field_path", "STRING", "Dotted path of the unknown field ([] for array items)", { key: true, required: true }),
+    c("first_seen", "TIMESTAMP", "First commit that carried it", { required: true }),
+    c("last_seen", "TIMESTAMP", "Latest commit that carried it", { required: true }),
+    c("events", "INT64", "Events that carried it", { required: true }),
+  ],
+  { clusterBy: ["event_type"] },
+);
+
+export const KEY_FINGERPRINTS = ops(
+  "key_fingerprints",
+  "Fingerprints (an HMAC of a fixed label, never the key) of the KEK and token keys the store was written with",
+  [
+    c("key_file", "STRING", "kek.json or token-keys.json", { key: true, required: true }),
+    c("key_id", "STRING", "Key id", { key: true, required: true }),
+    c("fingerprint", "STRING", "HMAC-SHA-256 of a fixed label under the key, 128 bits hex", { required: true }),
+    c("recorded_at", "TIMESTAMP", "When it was recorded", { required: true }),
+  ],
+);
+
+export const OPS_TABLES: readonly TableDef[] = [BATCHES, SEEN_EVENTS, DEAD_LETTERS, SUBJECT_KEYS, SCHEMA_DRIFT, KEY_FINGERPRINTS];
