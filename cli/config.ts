@@ -71,8 +71,9 @@ export function parseOptions<S extends z.ZodObject>(schema: S, flags: Record<str
   return parsed.data;
 }
 
-/** `sourceDataDir` -> `--source-data-dir`. */
+/** `sourceDataDir` -> `--source-data-dir`; the positional `paths` -> `<paths>`. */
 export function flagName(key: string): string {
+  if (key === "paths") return "<paths>";
   return key ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : "";
 }
 
@@ -80,6 +81,6 @@ export function flagName(key: string): string {
 export const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD (UTC)")
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s, "is not a date in the calendar");
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s, "must be a date YYYY-MM-DD (UTC) that is in the calendar");
 
 export class UsageError extends Error {}

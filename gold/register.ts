@@ -1,17 +1,16 @@
 /**
- * Gold on a local engine: `registerGold(engine)` installs the tables, marks the
- * batches some writer committed without Gold, finishes any refresh a crash
- * interrupted, and adds the batch extension that
+ * Gold on a local engine: `registerGold(engine)` installs the tables,
+ * finishes any refresh a crash interrupted, and adds the batch extension that
  *   1. inside each batch transaction, marks the windows the batch touches
  *      (so a crash between the Silver commit and the Gold refresh loses nothing),
  *   2. after the commit, recomputes the dirty windows.
- * Whoever builds a runtime registers it (jobs/runtime.ts); a writer that
- * commits without it (the Beam DirectRunner's sink) is caught up at the
- * next registration.
+ * Whoever builds a runtime registers it (jobs/runtime.ts; the Beam
+ * DirectRunner's sink worker is given this module to call).
  */
 import type { BatchResult } from "../pipelines/commit.js";
 import type { Engine, EngineExtension } from "../pipelines/local/engine.js";
 import type { Domain } from "../schemas/registry.js";
+import { publicErrorMessage } from "../sinks/duckdb/read-only.js";
 import type { DuckDbStore } from "../sinks/duckdb/store.js";
 import { type BatchRows, DuckDbGold, type RefreshStats, type SqlConnection } from "./duckdb/executor.js";
 
@@ -80,13 +79,11 @@ export async function registerGold(engine: Engine, opts: GoldOptions = {}): Prom
     refreshes: 0,
     flush: async () => {
       lastCoarseAt = Date.now();
-      await gold.catchUp();
       return (runtime.lastRefresh = await gold.refresh());
     },
   };
-  await gold.catchUp();
   runtime.lastRefresh = await gold.refresh();
-  const onError = opts.onError ?? ((err: Error) => process.emitWarning(`Gold refresh failed (windows stay marked, retried next batch): ${err.message}`));
+  const onError = opts.onError ?? ((err: Error) => process.emitWarning(`Gold refresh failed (windows stay marked, retried next batch): ${publicErrorMessage(err)}`));
   const extension: EngineExtension = {
     name: "gold",
     async beforeCommit(tx, result) {
@@ -96,7 +93,6 @@ export async function registerGold(engine: Engine, opts: GoldOptions = {}): Prom
     async afterCommit() {
       if (!runtime.refreshAfterCommit) return;
       try {
-        await gold.catchUp();
         const coarseDue = Date.now() - lastCoarseAt >= runtime.coarseRefreshEveryMs;
         if (coarseDue) lastCoarseAt = Date.now();
         runtime.lastRefresh = await gold.refresh(coarseDue ? undefined : fine);

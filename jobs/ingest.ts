@@ -118,9 +118,13 @@ export async function replayBronzeJob(range: BronzeRange, opts: IngestOptions): 
   return summary;
 }
 
+/** Gold, as the Beam sink's worker installs it: marks per batch, one refresh at the end of the job. */
+const GOLD_IN_BEAM_SINK = { module: new URL("../gold/register.js", import.meta.url).href, name: "registerGold", options: { refreshAfterCommit: false } };
+
 function beamOptions(opts: IngestOptions, origin: string) {
   return {
     dataDir: opts.dataDir,
+    extensions: [GOLD_IN_BEAM_SINK],
     batchSize: opts.batchSize,
     origin,
     faultAt: opts.faultAt,
@@ -152,7 +156,7 @@ async function onLocalRunner(opts: IngestOptions, work: Work): Promise<IngestSum
   }
 }
 
-/** A Beam run, then the data dir opened with Gold: it marks the batches the sink committed and refreshes them. */
+/** A Beam run (its sink marks Gold windows per batch), then one refresh of what the run marked. */
 async function withGoldAfterBeam(opts: IngestOptions, run: () => Promise<Counts>): Promise<IngestSummary> {
   const t0 = performance.now();
   const counts = await run();

@@ -34,9 +34,3 @@ export function envelope<T extends string, S extends z.ZodType, P extends z.ZodT
     payload,
   });
 }
-
-/** The minimum read before a type is known: enough to route and to report. */
-export const envelopeHead = z.object({
-  event_type: z.string(),
-  schema_version: z.number().int(),
-});

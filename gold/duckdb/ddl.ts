@@ -2,9 +2,11 @@
  * DuckDB DDL for Gold: the tables (from the models' columns) and the
  * bookkeeping that makes the refresh incremental and crash-safe:
  * `ops.gold_dirty` (windows to recompute, written in the batch transaction),
- * `ops.gold_state` (the newest event time the marks were computed with),
- * `ops.gold_marked` (which committed batches are marked) and
+ * `ops.gold_state` (the newest event time the marks were computed with) and
  * `ops.gold_models` (which version of each model's SQL built its table).
+ * Every writer commits with the Gold extension, so every batch marks its
+ * windows in its own transaction; a store Gold arrives on later is covered
+ * by the rebuild of the tables it lacks.
  */
 import { duckdb } from "../dialect/duckdb.js";
 import type { GoldModel } from "../model.js";
@@ -24,11 +26,6 @@ export const GOLD_OPS_DDL = [
   `CREATE TABLE IF NOT EXISTS ops.gold_state (
     name VARCHAR PRIMARY KEY,
     ts TIMESTAMP
-  )`,
-  // Batches whose windows are marked (in their own transaction, or by a
-  // catch-up for batches some writer committed without the Gold extension).
-  `CREATE TABLE IF NOT EXISTS ops.gold_marked (
-    batch_id BIGINT PRIMARY KEY
   )`,
   `CREATE TABLE IF NOT EXISTS ops.gold_models (
     model VARCHAR PRIMARY KEY,

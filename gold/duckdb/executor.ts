@@ -135,10 +135,7 @@ export class DuckDbGold {
 
   /** Creates the bookkeeping and the tables; rebuilds every table that is missing or was built by other SQL. */
   async install(): Promise<{ rebuilt: string[] }> {
-    const firstInstall = (await this.conn.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = 'ops' AND table_name = 'gold_marked'`)).length === 0;
     for (const sql of GOLD_OPS_DDL) await this.run(sql);
-    // Gold arrives on a store that already has batches: the rebuild below covers them.
-    if (firstInstall) await this.run(`INSERT INTO ops.gold_marked SELECT batch_id FROM ops.batches ON CONFLICT DO NOTHING`);
     const built = new Map((await this.conn.query(`SELECT model, signature FROM ops.gold_models`)).map((r) => [r.model as string, r.signature as string]));
     const tables = new Set(
       (await this.conn.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'gold'`)).map((r) => r.table_name as string),
@@ -158,34 +155,9 @@ export class DuckDbGold {
   async markBatch(tx: DuckDbTransaction, batch: BatchRows): Promise<void> {
     const sql = markSql(this.models, batch);
     if (sql) await tx.run(sql);
-    await tx.run(`INSERT INTO ops.gold_marked VALUES (${batch.batchId}) ON CONFLICT DO NOTHING`);
     await tx.run(
       `INSERT INTO ops.gold_state SELECT '${NEWEST_STATE}', ${NEWEST} ON CONFLICT (name) DO UPDATE SET ts = EXCLUDED.ts`,
     );
-  }
-
-  /**
-   * Marks the windows of committed batches that were not marked in their own
-   * transaction (a writer that called processBatch without the Gold
-   * extension): every Silver row ingested since the earliest such batch
-   * began. A superset, which is harmless; a no-op when every batch is marked.
-   */
-  async catchUp(): Promise<{ batches: number }> {
-    const [u] = await this.conn.query(
-      `SELECT count(*) AS n, epoch_ms(min(committed_at)) AS since, max(batch_id) AS last FROM ops.batches
-       WHERE valid > 0 AND batch_id NOT IN (SELECT batch_id FROM ops.gold_marked)`,
-    );
-    const n = Number(u?.n ?? 0);
-    if (n === 0) return { batches: 0 };
-    // committed_at is the batch transaction's start, before its rows' ingested_at; a second of slack for clock steps.
-    const since = Number(u!.since) - 1000;
-    await this.inTransaction(async () => {
-      const sql = markRowsSql(this.models, `ingested_at >= ${duckdb.timestampLiteral(since)}`, ["clickstream", "order", "payment", "inventory", "customer"], BigInt(u!.last as number));
-      if (sql) await this.run(sql);
-      await this.run(`INSERT INTO ops.gold_marked SELECT batch_id FROM ops.batches ON CONFLICT DO NOTHING`);
-      await this.run(`INSERT INTO ops.gold_state SELECT '${NEWEST_STATE}', ${NEWEST} ON CONFLICT (name) DO UPDATE SET ts = EXCLUDED.ts`);
-    });
-    return { batches: n };
   }
 
   /** Windows waiting to be recomputed. */

@@ -19,9 +19,3 @@ export const GOLD_MODELS: readonly GoldModel[] = [
   inventoryLevels,
   customerActivity,
 ];
-
-export function goldModel(name: string): GoldModel {
-  const m = GOLD_MODELS.find((x) => x.name === name || `gold.${x.name}` === name);
-  if (!m) throw new Error(`no Gold model ${name}; the models are: ${GOLD_MODELS.map((x) => x.name).join(", ")}`);
-  return m;
-}

@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import type { DeadLetter, RawMessage, ValidEvent } from "../../transforms/types.js";
 import type { IngestSink } from "./apply-steps.js";
 import { BlockingBridge } from "./blocking-bridge.js";
-import type { CloudBatchResult, CloudSinkInit } from "./cloud-commit.js";
+import type { CloudSinkInit } from "./cloud-commit.js";
 import { type ReplayedMessage, encodeBatch } from "./replayed-batch.js";
 import { beam, requireForSerialization } from "./sdk.js";
 
@@ -92,12 +92,12 @@ function carriers<T extends ValidEvent | DeadLetter>(group: Iterable<{ v: T }>):
 
 export function commitEventGroup(kv: { key: number; value: Iterable<{ v: ValidEvent }> }, ctx: CommitContext): void {
   const batch = batchName("ev_", ctx.runName, ctx.window.lookup(), kv.key);
-  commitBridge(ctx.init).call<CloudBatchResult>("commitEvents", { batch, text: encodeBatch(carriers(kv.value)) });
+  commitBridge(ctx.init).call("commit", { batch, text: encodeBatch(carriers(kv.value)) });
 }
 
 export function commitDeadLetterGroup(kv: { key: number; value: Iterable<{ v: DeadLetter }> }, ctx: CommitContext): void {
   const batch = batchName("dl_", ctx.runName, ctx.window.lookup(), kv.key);
-  commitBridge(ctx.init).call<CloudBatchResult>("commitDeadLetters", { batch, text: encodeBatch(carriers(kv.value)) });
+  commitBridge(ctx.init).call("commit", { batch, text: encodeBatch(carriers(kv.value)) });
 }
 
 requireForSerialization(CLOUD_SINK_MODULE, { keyEventByShard, keyDeadLetterByShard, commitEventGroup, commitDeadLetterGroup, shardOf });

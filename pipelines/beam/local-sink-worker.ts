@@ -4,8 +4,8 @@
  * recovery first) and commits each batch through the same commit as the
  * local runner. The Decode and Validate steps already ran in Beam, so the
  * commit is given replay steps that return each message's recorded outcome.
- * No extension joins these batches: the job that ran the pipeline opens the
- * data dir with Gold afterwards, which marks and refreshes what they touched.
+ * The extensions the job passed in (Gold's window marks) are installed on
+ * the engine, so they join every batch as they do on the local runner.
  */
 import { addCounts, noCounts } from "../../schemas/ops.js";
 import { localKeyWrapper } from "../../sinks/keys/subject-keys.js";
@@ -19,6 +19,11 @@ import { REPLAY_STEPS, decodeBatch } from "./replayed-batch.js";
 serveHandlers<LocalSinkInit>(async (init) => {
   const fault = faultHook(init.faultAt, init.faultBatch ?? 1);
   const engine = await Engine.open(init.dataDir, { fault });
+  for (const e of init.extensions ?? []) {
+    const install = ((await import(e.module)) as Record<string, (engine: Engine, options: unknown) => Promise<unknown>>)[e.name];
+    if (!install) throw new Error(`the extension module ${e.module} exports no ${e.name}`);
+    await install(engine, e.options);
+  }
   const totals = noCounts();
   return {
     ready: async () => true,

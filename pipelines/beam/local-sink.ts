@@ -24,8 +24,21 @@ import { type ReplayedMessage, encodeBatch } from "./replayed-batch.js";
 export const LOCAL_SINK_MODULE = "ecom-stream/dist/pipelines/beam/local-sink.js";
 
 
+/**
+ * An extension the sink's worker installs on its engine: a module (URL) and
+ * the export to call as `install(engine, options)`. Passed in by the job
+ * that builds the run, so this layer imports no extension.
+ */
+export interface ExtensionModule {
+  module: string;
+  name: string;
+  /** Structured-cloneable options for the install function. */
+  options?: unknown;
+}
+
 export interface LocalSinkInit {
   dataDir: string;
+  extensions?: ExtensionModule[];
   /** Origin recorded in each batch manifest (the local runner's `files:<n>`). */
   origin: string;
   faultAt?: string;

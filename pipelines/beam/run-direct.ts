@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import type { Counts } from "../../schemas/ops.js";
 import { type BatchSource, batchIngestPipeline } from "./batch.js";
-import { type CommittedBatch, LocalCommitSession, localSink } from "./local-sink.js";
+import { type CommittedBatch, type ExtensionModule, LocalCommitSession, localSink } from "./local-sink.js";
 import { directRunner } from "./sdk.js";
 
 export interface DirectRunOptions {
@@ -18,6 +18,8 @@ export interface DirectRunOptions {
   /** Recorded in each batch manifest. */
   origin: string;
   onBatch?: (b: CommittedBatch) => void;
+  /** Extensions the sink's worker installs on its engine. */
+  extensions?: ExtensionModule[];
   /** Crash-test hook, as for the local runner: SIGKILL at this commit point of batch `faultBatch`. */
   faultAt?: string;
   faultBatch?: number;
@@ -27,7 +29,7 @@ export interface DirectRunOptions {
 export async function runOnDirectRunner(source: BatchSource | ((session: LocalCommitSession) => BatchSource), opts: DirectRunOptions): Promise<Counts> {
   const session = LocalCommitSession.open(
     randomUUID(),
-    { dataDir: opts.dataDir, origin: opts.origin, faultAt: opts.faultAt, faultBatch: opts.faultBatch },
+    { dataDir: opts.dataDir, origin: opts.origin, faultAt: opts.faultAt, faultBatch: opts.faultBatch, extensions: opts.extensions },
     opts.batchSize,
     opts.onBatch,
   );

@@ -1,29 +1,33 @@
 /**
- * Bronze on GCS, in the layout the local Bronze folder has:
+ * Bronze on GCS, in the writer role (sinks/roles.ts), in the layout the
+ * local Bronze folder has (schemas/bronze.ts), under a prefix:
  *   gs://<bucket>/<prefix>/event_type=<t>/dt=<YYYY-MM-DD>/hour=<HH>/part-<batch>.ndjson.gz
  *
- * Exactly once per commit batch (a deterministic batch name: window + shard):
- * each partition's lines are first written as a temporary object
- * (`<prefix>/_tmp/<batch>/...`, overwritten by a retry), and only after the
- * batch's Silver rows are committed in BigQuery is the temporary object
- * finalized: copied to its final name with the precondition
- * `ifGenerationMatch=0` (create only if absent) and deleted. A retried or
- * zombie bundle that finalizes again gets HTTP 412 and treats the object as
- * already in place, so a final object is written once and never replaced.
- * Temporary objects of batches that never committed are removed by an
- * object lifecycle rule on `<prefix>/_tmp/` (infra/dataflow/README.md).
+ * Exactly once per commit batch (a deterministic batch name: window +
+ * shard): each partition's lines are first written as a temporary object
+ * (`<prefix>/_tmp/<batch>/<partition>/part.ndjson.gz`, overwritten by a
+ * retry), and only after the batch's Silver rows are committed in BigQuery
+ * is the temporary object finalized: copied to its final name with the
+ * precondition `ifGenerationMatch=0` (create only if absent) and deleted. A
+ * retried or zombie bundle that finalizes again gets HTTP 412 and treats the
+ * object as already in place, so a final object is written once and never
+ * replaced. Temporary objects of batches that never committed are removed
+ * by an object lifecycle rule on `<prefix>/_tmp/` (infra/dataflow/README.md).
  *
- * Also holds the NDJSON staging objects BigQuery load jobs read.
+ * The same class holds the NDJSON staging objects BigQuery load jobs read.
  */
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import type { Storage } from "@google-cloud/storage";
+import { partFile } from "../../schemas/bronze.js";
+import type { BatchRef } from "../../schemas/ops.js";
+import type { BronzeWriter } from "../roles.js";
 
 const gzip = promisify(zlib.gzip);
 
 export interface GcsBronzeOptions {
   bucket: string;
-  /** Object prefix of Bronze, without slashes at either end (e.g. `bronze`). */
+  /** Object prefix, without slashes at either end (e.g. `bronze`). */
   prefix: string;
 }
 
@@ -32,7 +36,12 @@ function httpCode(err: unknown): number | undefined {
   return typeof e.code === "number" ? e.code : e.response?.status;
 }
 
-export class GcsBronze {
+/** The partition of a Bronze file name (its folder). */
+function partitionOfName(name: string): string {
+  return name.slice(0, name.lastIndexOf("/"));
+}
+
+export class GcsBronze implements BronzeWriter {
   constructor(
     private readonly storage: Storage,
     readonly options: GcsBronzeOptions,
@@ -46,38 +55,35 @@ export class GcsBronze {
     return `${this.options.prefix}/_tmp/${batch}/${partition}/part.ndjson.gz`;
   }
 
-  finalName(batch: string, partition: string): string {
-    return `${this.options.prefix}/${partition}/part-${batch}.ndjson.gz`;
+  /** The object of a Bronze file name (relative to the Bronze root, as the manifest records it). */
+  objectName(name: string): string {
+    return `${this.options.prefix}/${name}`;
   }
 
   uri(name: string): string {
     return `gs://${this.options.bucket}/${name}`;
   }
 
-  /** Gzips and uploads each partition's lines as the batch's temporary objects; returns the partitions. */
-  async writeTemp(batch: string, partitions: ReadonlyMap<string, string[]>): Promise<string[]> {
+  async writeTemp(batch: BatchRef, partitions: ReadonlyMap<string, string[]>): Promise<string[]> {
     await Promise.all(
       [...partitions].map(async ([partition, lines]) => {
         const body = await gzip(lines.join("\n") + "\n", { level: 1 });
-        await this.bucket.file(this.tempName(batch, partition)).save(body, {
+        await this.bucket.file(this.tempName(batch.name, partition)).save(body, {
           resumable: false,
           contentType: "application/x-ndjson",
           metadata: { contentEncoding: "gzip" },
         });
       }),
     );
-    return [...partitions.keys()];
+    return [...partitions.keys()].map((p) => partFile(p, batch.name));
   }
 
-  /**
-   * Moves a committed batch's temporary objects to their final names, each at
-   * most once (create-if-absent). Idempotent: run it again after any crash.
-   */
-  async finalize(batch: string, partitions: readonly string[]): Promise<void> {
+  /** Moves a committed batch's temporary objects to their final names, each at most once (create-if-absent). */
+  async finalize(batch: BatchRef, names: readonly string[]): Promise<void> {
     await Promise.all(
-      partitions.map(async (partition) => {
-        const temp = this.bucket.file(this.tempName(batch, partition));
-        const final = this.bucket.file(this.finalName(batch, partition));
+      names.map(async (name) => {
+        const temp = this.bucket.file(this.tempName(batch.name, partitionOfName(name)));
+        const final = this.bucket.file(this.objectName(name));
         try {
           await temp.copy(final, { preconditionOpts: { ifGenerationMatch: 0 } });
         } catch (err) {
@@ -86,12 +92,17 @@ export class GcsBronze {
           if (code !== 412 && code !== 404) throw err;
           const [exists] = await final.exists();
           if (!exists) {
-            throw new Error(`Bronze object ${this.uri(final.name)} of committed batch ${batch} is neither in place nor staged: ${(err as Error).message}`);
+            throw new Error(`Bronze object ${this.uri(final.name)} of committed batch ${batch.name} is neither in place nor staged: ${(err as Error).message}`);
           }
         }
         await temp.delete({ ignoreNotFound: true });
       }),
     );
+  }
+
+  /** Temporary objects of batches that never committed expire by the bucket's lifecycle rule on `<prefix>/_tmp/`. */
+  async removeOrphans(): Promise<number> {
+    return 0;
   }
 
   /** Writes a staging object (NDJSON for a BigQuery load job); returns its gs:// URI. */

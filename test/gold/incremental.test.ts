@@ -202,31 +202,7 @@ describe("Gold cross-window dependencies: a late batch that changes other window
   }
 });
 
-describe("Gold catches up on batches a writer committed without the Gold extension", () => {
-  it("marks them when the next runtime with Gold opens the data dir", async () => {
-    const { messages, events } = generate(8_000, 31);
-    const dir = tempDir("catch-up");
-    try {
-      let engine = await openRuntime(dir);
-      await ingest(engine, messages.slice(0, 3_000));
-      engine.close();
-      // The way the Beam DirectRunner's sink commits: an engine with no extension.
-      engine = await Engine.open(dir);
-      for (const part of [messages.slice(3_000, 5_500), messages.slice(5_500)]) {
-        await engine.processBatch(part.map((m) => ({ data: m.data, origin: "bypass", receivedAtMs: Date.now() })), "bypass");
-      }
-      const stale = await goldSnapshot(engine.store);
-      engine.close();
-      engine = await openRuntime(dir);
-      const caughtUp = await goldSnapshot(engine.store);
-      engine.close();
-      expect(stale.daily_revenue).not.toEqual(caughtUp.daily_revenue);
-      expectSameGold(caughtUp, expectedGold(events));
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
+
 
 describe("Gold refresh cadence for long-running streams", () => {
   it("with coarseRefreshEveryMs, minute and key tables refresh every batch, day/hour tables on the cadence, and flush() catches up", async () => {

@@ -14,6 +14,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GOLD_MODELS } from "../../gold/models/index.js";
 import { EVENT_TABLES, STATE_TABLES, qualified } from "../../schemas/silver.js";
 import { takeMessages } from "../../sources/dev/generator/index.js";
 
@@ -55,6 +56,9 @@ async function snapshot(dataDir: string): Promise<Record<string, unknown[]>> {
     out.seen_events = await rows(`SELECT event_id::VARCHAR AS id, batch_id FROM ops.seen_events ORDER BY id`);
     out.schema_drift = await rows(`SELECT event_type, schema_version, field_path, events FROM ops.schema_drift ORDER BY ALL`);
     out.subject_keys = await rows(`SELECT kid FROM ops.subject_keys ORDER BY kid`);
+    // Gold: the Beam sink's batches mark their windows as the local runner's do, and the job refreshes them.
+    for (const m of GOLD_MODELS) out[`gold.${m.name}`] = await rows(`SELECT * FROM gold.${m.name} ORDER BY ALL`);
+    out.gold_pending = await rows(`SELECT count(*) AS n FROM ops.gold_dirty`);
   } finally {
     conn.closeSync();
     instance.closeSync();

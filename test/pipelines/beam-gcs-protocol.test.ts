@@ -88,7 +88,7 @@ afterAll(() => server?.close());
 describe("GcsBronze (sinks/gcs) against the GCS JSON API", () => {
   it("creates each final object once; a retried finalize gets 412 and changes nothing", async () => {
     const bronze = new GcsBronze(new Storage({ projectId: "ecom-test", apiEndpoint: endpoint }), { bucket: "bronze-b", prefix: "bronze" });
-    const batch = "ev_ecom-ingest_1764064800000_3";
+    const batch = { id: 3n, name: "ev_ecom-ingest_1764064800000_3" };
     const partitions = new Map([
       ["event_type=search/dt=2026-11-25/hour=10", ['{"event_id":"a"}', '{"event_id":"b"}']],
       ["event_type=page_view/dt=2026-11-25/hour=10", ['{"event_id":"c"}']],
@@ -116,6 +116,7 @@ describe("GcsBronze (sinks/gcs) against the GCS JSON API", () => {
 
   it("fails loudly when a committed batch's object is neither staged nor in place", async () => {
     const bronze = new GcsBronze(new Storage({ projectId: "ecom-test", apiEndpoint: endpoint }), { bucket: "bronze-b", prefix: "bronze" });
-    await expect(bronze.finalize("ev_missing_0_0", ["event_type=search/dt=2026-11-25/hour=11"])).rejects.toThrow(/neither in place nor staged/);
+    const batch = { id: 0n, name: "ev_missing_0_0" };
+    await expect(bronze.finalize(batch, ["event_type=search/dt=2026-11-25/hour=11/part-ev_missing_0_0.ndjson.gz"])).rejects.toThrow(/neither in place nor staged/);
   });
 });

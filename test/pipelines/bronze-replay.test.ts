@@ -220,10 +220,10 @@ describe("flag validation", () => {
   };
   it.each([
     [["--bronze"], /--bronze needs --from/],
-    [["--bronze", "--from", "2026-11-31"], /--from must be a date YYYY-MM-DD/],
-    [["--bronze", "--from", "2026-11-21", "--to", "2026-11-20"], /--to 2026-11-20 is before --from 2026-11-21/],
+    [["--bronze", "--from", "2026-11-31"], /--from: must be a date YYYY-MM-DD/],
+    [["--bronze", "--from", "2026-11-21", "--to", "2026-11-20"], /--to: 2026-11-20 is before --from 2026-11-21/],
     [["--bronze", "--from", "2026-11-21", "some.ndjson"], /takes no paths/],
-    [["--from", "2026-11-21", "some.ndjson"], /only apply to a Bronze replay: add --bronze/],
+    [["--from", "2026-11-21", "some.ndjson"], /--from: only applies to a Bronze replay: add --bronze/],
     [[], /give NDJSON files or folders/],
     [["--bronze", "--from", "2026-11-21", "--source-data-dir", "/nonexistent/ecom"], /has no Bronze folder/],
   ])("ecom ingest %j fails with a usage error", (args, message) => {

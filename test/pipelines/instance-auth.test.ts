@@ -10,7 +10,8 @@ import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { goldRoutes } from "../../gold/routes.js";
-import { Engine } from "../../pipelines/local/engine.js";
+import { openRuntime } from "../../jobs/runtime.js";
+import type { Engine } from "../../pipelines/local/engine.js";
 import { type InstanceInfo, instanceFile, queryInstance, serveEngine } from "../../pipelines/local/instance.js";
 import { generated, tempDir } from "../helpers/data.js";
 import { instanceInfo, rawRequest } from "../helpers/instance.js";
@@ -22,7 +23,7 @@ let info: InstanceInfo;
 let orders: number;
 
 beforeAll(async () => {
-  engine = await Engine.open(data);
+  engine = await openRuntime(data);
   const messages = generated(400, 7);
   await engine.processBatch(messages.map((m, i) => ({ data: m.data, origin: `test:${i}`, receivedAtMs: Date.now() })), "test");
   orders = Number((await engine.store.query("SELECT count(*) AS n FROM silver.order_events"))[0]!.n);

@@ -12,7 +12,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Engine } from "../../pipelines/local/engine.js";
+import { openRuntime } from "../../jobs/runtime.js";
+import type { Engine } from "../../pipelines/local/engine.js";
 import { KeyError } from "../../sinks/keys/local-keys.js";
 import { subjectKeysFromDataDir } from "../../sources/bronze.js";
 import { generated, tempDir } from "../helpers/data.js";
@@ -57,7 +58,7 @@ async function ingestCli(runner: "local" | "beam") {
 
 /** Opening with the right keys works and commits a new batch. */
 async function worksAgain(seed: number) {
-  const engine = await Engine.open(data);
+  const engine = await openRuntime(data);
   try {
     const r = await engine.processBatch(messages(150, seed), "test");
     expect(r.valid).toBeGreaterThan(0);
@@ -68,7 +69,7 @@ async function worksAgain(seed: number) {
 }
 
 beforeAll(async () => {
-  const engine = await Engine.open(data);
+  const engine = await openRuntime(data);
   await engine.processBatch(messages(500, 13), "test");
   engine.close();
   rightKek = fs.readFileSync(kekPath, "utf8");
@@ -101,8 +102,8 @@ describe("a different kek.json", () => {
     writeKeyFile(kekPath, { id: "local-kek-1", key: key32() });
     try {
       const named = new RegExp(`key file ${kekPath.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not the one this data dir's store was written with .*Restore kek\\.json from your key backup`, "s");
-      await expect(Engine.open(data)).rejects.toThrow(KeyError);
-      await expect(Engine.open(data)).rejects.toThrow(named);
+      await expect(openRuntime(data)).rejects.toThrow(KeyError);
+      await expect(openRuntime(data)).rejects.toThrow(named);
       await expect(subjectKeysFromDataDir(data, kids)).rejects.toThrow(named);
       for (const runner of ["local", "beam"] as const) {
         const run = await ingestCli(runner);
@@ -119,7 +120,7 @@ describe("a different kek.json", () => {
   it("with another key id is refused the same way", async () => {
     writeKeyFile(kekPath, { ...JSON.parse(rightKek), id: "local-kek-2" });
     try {
-      await expect(Engine.open(data)).rejects.toThrow(/kek\.json is not the one .*its key id is "local-kek-2", the store's is "local-kek-1"/s);
+      await expect(openRuntime(data)).rejects.toThrow(/kek\.json is not the one .*its key id is "local-kek-2", the store's is "local-kek-1"/s);
     } finally {
       fs.writeFileSync(kekPath, rightKek);
     }
@@ -131,7 +132,7 @@ describe("a different token-keys.json", () => {
     const before = await snapshot();
     writeKeyFile(tokenPath, { active: "t1", keys: { t1: key32() } });
     try {
-      await expect(Engine.open(data)).rejects.toThrow(/token-keys\.json is not the one .*token key "t1" differs.*Restore token-keys\.json from your key backup/s);
+      await expect(openRuntime(data)).rejects.toThrow(/token-keys\.json is not the one .*token key "t1" differs.*Restore token-keys\.json from your key backup/s);
       const run = await ingestCli("local");
       expect(run).toMatchObject({ code: 1, stderr: expect.stringContaining(`key file ${tokenPath} is not the one`) });
       expect(await snapshot()).toEqual(before);
@@ -151,7 +152,7 @@ describe("a different token-keys.json", () => {
     rightTokens = fs.readFileSync(tokenPath, "utf8"); // the rotated file is the right one from now on
     writeKeyFile(tokenPath, { active: "t2", keys: { t2 } });
     try {
-      await expect(Engine.open(data)).rejects.toThrow(/token-keys\.json is not the one .*it has no token key "t1"/s);
+      await expect(openRuntime(data)).rejects.toThrow(/token-keys\.json is not the one .*it has no token key "t1"/s);
     } finally {
       fs.writeFileSync(tokenPath, rightTokens);
     }
@@ -165,7 +166,7 @@ describe("a store from before fingerprints", () => {
     writeKeyFile(kekPath, { id: "local-kek-1", key: key32() });
     try {
       const hash = createHash("sha256").update(fs.readFileSync(path.join(data, "ecom.duckdb"))).digest("hex");
-      await expect(Engine.open(data)).rejects.toThrow(/kek\.json is not the one .*it cannot unwrap the subject keys stored in ops\.subject_keys/s);
+      await expect(openRuntime(data)).rejects.toThrow(/kek\.json is not the one .*it cannot unwrap the subject keys stored in ops\.subject_keys/s);
       await expect(subjectKeysFromDataDir(data, kids)).rejects.toThrow(/cannot unwrap the subject keys/);
       expect(createHash("sha256").update(fs.readFileSync(path.join(data, "ecom.duckdb"))).digest("hex")).toBe(hash);
       const tables = await withStoreFile(data, (q) => q("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'key_fingerprints'"));
@@ -182,7 +183,7 @@ describe("a store from before fingerprints", () => {
     // And from now on the fingerprint, not the unwrap, is what refuses a wrong KEK.
     writeKeyFile(kekPath, { id: "local-kek-1", key: key32() });
     try {
-      await expect(Engine.open(data)).rejects.toThrow(/kek\.json is not the one .*its fingerprint differs/s);
+      await expect(openRuntime(data)).rejects.toThrow(/kek\.json is not the one .*its fingerprint differs/s);
     } finally {
       fs.writeFileSync(kekPath, rightKek);
     }

@@ -12,7 +12,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Engine } from "../../pipelines/local/engine.js";
+import { openRuntime } from "../../jobs/runtime.js";
+import type { Engine } from "../../pipelines/local/engine.js";
 import { instanceFile, serveEngine } from "../../pipelines/local/instance.js";
 import { KeyError } from "../../sinks/keys/local-keys.js";
 import { generated, tempDir } from "../helpers/data.js";
@@ -52,7 +53,7 @@ describe("after an ingest and with an instance running", () => {
     const input = path.join(tmp, "events.ndjson.gz");
     await cli("generate", "--out", input, "--count", "600", "--seed", "5", "--start-time", "2026-11-20T08:00:00Z");
     await cli("ingest", input, "--data-dir", data, "--json");
-    engine = await Engine.open(data);
+    engine = await openRuntime(data);
     await engine.processBatch(messages(400, 77), "test"); // new Bronze partitions, written by this process
     server = await serveEngine(engine);
   });
@@ -79,7 +80,7 @@ describe("an existing data dir", () => {
     const data = path.join(tempDir("modes-old"), "data");
     fs.mkdirSync(data);
     fs.chmodSync(data, 0o755);
-    (await Engine.open(data)).close();
+    (await openRuntime(data)).close();
     expect(fs.statSync(data).mode & 0o777).toBe(0o700);
   });
 });
@@ -92,7 +93,7 @@ describe("key files others can use", () => {
   const dbHash = () => createHash("sha256").update(fs.readFileSync(path.join(data, "ecom.duckdb"))).digest("hex");
 
   beforeAll(async () => {
-    const e = await Engine.open(data);
+    const e = await openRuntime(data);
     await e.processBatch(messages(300, 3), "test");
     e.close();
     fs.writeFileSync(input, generated(200, 4).map((m) => m.data).join("\n") + "\n");
@@ -111,8 +112,8 @@ describe("key files others can use", () => {
       fs.chmodSync(target, mode);
       try {
         const hint = `chmod ${fix} ${target}`;
-        await expect(Engine.open(data)).rejects.toThrow(KeyError);
-        await expect(Engine.open(data)).rejects.toThrow(hint);
+        await expect(openRuntime(data)).rejects.toThrow(KeyError);
+        await expect(openRuntime(data)).rejects.toThrow(hint);
         const run = await cli("ingest", input, "--data-dir", data, "--json").catch((err: { code: number; stderr: string; stdout: string }) => err);
         expect(run).toMatchObject({ code: 1, stdout: "" });
         expect((run as { stderr: string }).stderr).toContain(`Make it private with: ${hint}`);

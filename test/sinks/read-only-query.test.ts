@@ -15,7 +15,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { goldRoutes } from "../../gold/routes.js";
 import { runQuery } from "../../jobs/query.js";
-import { Engine } from "../../pipelines/local/engine.js";
+import { openRuntime } from "../../jobs/runtime.js";
+import type { Engine } from "../../pipelines/local/engine.js";
 import { type InstanceInfo, serveEngine } from "../../pipelines/local/instance.js";
 import { generated, tempDir } from "../helpers/data.js";
 import { instanceInfo, postQuery, rawRequest } from "../helpers/instance.js";
@@ -84,7 +85,7 @@ let kekText: string;
 const viaInstance: QueryPath = {
   name: "through the running instance",
   setUp: async () => {
-    engine = await Engine.open(data);
+    engine = await openRuntime(data);
     close = (await serveEngine(engine, goldRoutes(engine))).close;
     info = instanceInfo(data);
   },
@@ -117,7 +118,7 @@ const onTheFile: QueryPath = {
 };
 
 beforeAll(async () => {
-  const e = await Engine.open(data);
+  const e = await openRuntime(data);
   try {
     const messages = generated(1200, 31);
     await e.processBatch(messages.map((m, i) => ({ data: m.data, origin: `test:${i}`, receivedAtMs: Date.now() })), "test");

@@ -51,7 +51,7 @@ describe("development sources", () => {
     const dev = [...loaded].filter(([f]) => rel(f).startsWith("sources/dev/")).map(([f, by]) => `${rel(f)} (imported by ${rel(by)})`);
     expect(dev).toEqual([]);
     // The walk does follow imports into sources/: the production sources are reached.
-    expect([...loaded.keys()].map(rel)).toContain("sources/files.ts");
+    expect([...loaded.keys()].map(rel)).toContain("sources/ndjson.ts");
   });
 
   it("the walk sees through re-exports and multi-line imports (checked on the CLI, which does use them)", () => {
