@@ -7,11 +7,10 @@
  * profile_update changes the customer's cached profile, so their later
  * orders carry the new details.
  */
+import type { Session, World } from "./model.js";
 import { type Address, makeAddress, makeEmail, phoneNumber } from "./customers.js";
 import { CHECKOUT_LOGIN_METHODS, LOGIN_METHOD_CUM, LOGIN_METHODS } from "./reference/clickstream.js";
 import { LAST_NAMES } from "./reference/people.js";
-import type { Session } from "./session.js";
-import type { World } from "./world.js";
 
 /** A login; after a failure while browsing, 70 % try again on the next step, the others browse on anonymously. */
 export function login(w: World, s: Session, t: number, success: boolean): void {

@@ -8,12 +8,11 @@
  * Guarantee: a page_view's referrer is the page the session was last on (on
  * landing, an external site or none), as a full URL on the session's platform.
  */
+import type { Session, World } from "./model.js";
 import { popularProduct } from "./catalog.js";
 import { CATEGORIES } from "./reference/catalog.js";
 import { APP_BASE, EXTERNAL_REFERRERS, PLATFORM_WEB, SEARCH_TERMS, SORTS, TITLE_SUFFIX, UTM, WEB_BASE } from "./reference/clickstream.js";
 import { CURRENCIES } from "./reference/countries.js";
-import type { Session } from "./session.js";
-import type { World } from "./world.js";
 
 export function pageView(w: World, s: Session, t: number, path: string, title: string | undefined, productId: string | undefined, query = ""): void {
   const url = urlFor(s, path) + query;

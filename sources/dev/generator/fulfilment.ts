@@ -6,13 +6,13 @@
  * collection for cash-on-delivery orders, or, for 4 % of the others, a return
  * and its refund.
  */
+import type { Order, World } from "./model.js";
 import { unreachable } from "./exhaustive.js";
-import { type Order, scheduleOrder } from "./orders.js";
+import { scheduleOrder } from "./orders.js";
 import { type Rand, UPPER } from "./random.js";
 import { type Carrier, COUNTRIES, UPS_SHIPPERS } from "./reference/countries.js";
 import { REFUND_REASONS } from "./reference/payments.js";
 import { HOUR, MIN } from "./time.js";
-import type { World } from "./world.js";
 
 export function shipOrder(w: World, o: Order): void {
   const r = w.r;

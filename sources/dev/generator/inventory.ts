@@ -9,10 +9,10 @@
  * exactly the change from the SKU's stock in that warehouse before the event;
  * a price change always changes the price, and the new price ends in 99.
  */
+import type { Order, World } from "./model.js";
 import { popularSku, to99 } from "./catalog.js";
-import { type Order, scheduleOrder } from "./orders.js";
+import { scheduleOrder } from "./orders.js";
 import { CURRENCIES, CURRENCY_CUM, WAREHOUSES } from "./reference/countries.js";
-import type { World } from "./world.js";
 
 /** Takes the order's next line out of its warehouse's stock; the lines follow each other by a second or two. */
 export function pickStock(w: World, o: Order): void {

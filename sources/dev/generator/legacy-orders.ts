@@ -7,15 +7,15 @@
  * in the stream; without them a stream at 1000 events/s would hold no
  * deliveries for hours.
  */
+import type { Order, World } from "./model.js";
 import { popularSku } from "./catalog.js";
 import { unreachable } from "./exhaustive.js";
 import { deliverOrder, shipOrder } from "./fulfilment.js";
-import { type Order, cancelOrder, confirmOrder, newOrder } from "./orders.js";
+import { cancelOrder, confirmOrder, newOrder } from "./orders.js";
 import { initiatePayment, pickGateway, refundPayment } from "./payments.js";
 import { cumulative } from "./random.js";
 import { COUNTRIES, COUNTRY_CUM, FREE_SHIPPING_FROM, SHIPPING_FEE } from "./reference/countries.js";
 import { CANCEL_REASONS, REFUND_REASONS } from "./reference/payments.js";
-import type { World } from "./world.js";
 
 /** The event a legacy order enters the stream with. */
 type Entry = "payment_initiated" | "order_confirmed" | "order_shipped" | "order_delivered" | "order_cancelled" | "payment_refund";

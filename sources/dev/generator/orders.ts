@@ -8,40 +8,13 @@
  * order's lines, prices and currency never change after order_created; a
  * cancelled order that was paid is refunded in full.
  */
-import type { OrderStep } from "./actions.js";
+import type { Order, OrderStep, World } from "./model.js";
 import { popularSku } from "./catalog.js";
 import type { Profile } from "./customers.js";
 import { COUNTRIES, CURRENCIES, EXPRESS_FEE, FREE_SHIPPING_FROM, SHIPPING_FEE } from "./reference/countries.js";
 import { CANCEL_REASONS, type Gateway, type PaymentMethod } from "./reference/payments.js";
 import { HOUR, MIN, SEC } from "./time.js";
-import type { World } from "./world.js";
 
-export interface Order {
-  id: string;
-  userId: string | undefined;
-  /** index into CURRENCIES */
-  cur: number;
-  /** index into COUNTRIES */
-  country: number;
-  total: number;
-  /** index into WAREHOUSES: where it ships from */
-  warehouse: number;
-  lines: number[]; // packed order lines: sku, quantity, unit price (minor), sku, ... (exact size: orders live for hours)
-  /**
-   * The payment attempt in flight, set by initiatePayment (or, for an order
-   * paid before the stream started, by legacyOrder) before any step that
-   * reads them is scheduled.
-   */
-  method: PaymentMethod | undefined;
-  gateway: Gateway | undefined;
-  paymentId: string | undefined;
-  attempts: number;
-  paid: boolean;
-  /** the next line pick_stock takes out of stock */
-  stockIdx: number;
-  reason: string; // cancel or refund reason for the scheduled action
-  refundAmount: number;
-}
 
 /** Schedules `kind` for order `o` at `due`. */
 export function scheduleOrder(w: World, due: number, kind: OrderStep, o: Order): void {

@@ -9,13 +9,13 @@
  * exceeds the order total. Results come from the gateway itself (source
  * `gateway:<name>`, no user_id) 70 % of the time, else from the payment service.
  */
+import type { Order, World } from "./model.js";
 import { unreachable } from "./exhaustive.js";
-import { type Order, scheduleOrder } from "./orders.js";
+import { scheduleOrder } from "./orders.js";
 import { ALNUM, LOWER_ALNUM, type Rand, UPPER_ALNUM } from "./random.js";
 import { COUNTRIES, CURRENCIES } from "./reference/countries.js";
 import { BANK_FAILURES, CARD_BRANDS, CARD_FAILURES, type Gateway, type PaymentMethod, WALLET_FAILURES } from "./reference/payments.js";
 import { HOUR, MIN, SEC } from "./time.js";
-import type { World } from "./world.js";
 
 /** payment_initiated, and the result (or, for cash on delivery, the confirmation) scheduled. */
 export function initiatePayment(w: World, o: Order): void {

@@ -12,8 +12,8 @@
  * cart that had an add_to_cart in the same session; a session has at most
  * one step on the agenda at a time.
  */
+import type { NextClick, Phase, Session, World } from "./model.js";
 import { checkoutLogin, login, profileUpdate } from "./accounts.js";
-import type { NextClick } from "./actions.js";
 import { popularProduct } from "./catalog.js";
 import { addToCart, landing, otherPage, pageView, productPage, search } from "./clickstream.js";
 import type { ContextJson } from "./context.js";
@@ -24,35 +24,6 @@ import { PLATFORM_CUM, PLATFORM_SOURCES, PLATFORM_WEB, TITLE_SUFFIX } from "./re
 import { COUNTRIES, COUNTRY_CUM } from "./reference/countries.js";
 import type { SessionEnvelope } from "./serialize.js";
 import { SEC } from "./time.js";
-import type { World } from "./world.js";
-
-/** Where a session is: browsing, or a step of signing in or checking out. */
-export type Phase = "browse" | "login_retry" | "checkout_login" | "place_order" | "confirmation_page";
-
-export interface Session extends SessionEnvelope {
-  profile: Profile | undefined;
-  /** index into PLATFORM_SOURCES */
-  platform: number;
-  /** index into COUNTRIES */
-  country: number;
-  /** index into CURRENCIES */
-  cur: number;
-  cartId: string | undefined;
-  cartSkus: number[];
-  cartQtys: number[];
-  cartPrices: number[];
-  steps: number;
-  maxSteps: number;
-  /** previous page: its path (+query) on this site, or an external URL */
-  lastRef: string | undefined;
-  /** index of the last product seen, -1 for none */
-  lastProduct: number;
-  lastTime: number;
-  phase: Phase;
-  triedLogin: boolean;
-  /** made once per session object: pooled sessions reuse it */
-  nextClick: NextClick | undefined;
-}
 
 /** A new session (warm: one already under way when the stream starts) and its first event. */
 export function startSession(w: World, warm: boolean): void {

@@ -23,7 +23,7 @@
  * from the two streams of random.ts, in an order fixed by the code, and
  * nothing depends on wall-clock time, hashing order or heap internals.
  */
-import type { Action } from "./actions.js";
+import type { Action, World } from "./model.js";
 import { Agenda } from "./agenda.js";
 import { buildCatalog } from "./catalog.js";
 import { DeviceContexts } from "./context.js";
@@ -42,7 +42,6 @@ import { cumulative, simulationAndFaultStreams } from "./random.js";
 import { EventWriter } from "./serialize.js";
 import { sessionStep, startSession } from "./session.js";
 import { HOUR, MIN } from "./time.js";
-import type { World } from "./world.js";
 
 const TARGET_MAX_SESSIONS = 20_000;
 const WARM_SESSION_HORIZON = 30 * MIN;
