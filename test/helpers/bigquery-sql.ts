@@ -21,7 +21,7 @@
  *   against the columns and dropped (they change layout, never results).
  */
 import { parse } from "sql-parser-cst";
-import { DUCKDB_MACROS, Emitter, type N, type Scope, kw } from "./bigquery-sql/emitter.js";
+import { DUCKDB_MACROS, Emitter, type N, type Scope, checkFields, kw } from "./bigquery-sql/emitter.js";
 import { type BqType, BigQueryError, Unsupported, duckdbTypeSql, quoteIdent } from "./bigquery-sql/types.js";
 
 export { DUCKDB_MACROS };
@@ -106,7 +106,59 @@ export function translateScript(sql: string, opts: TranslateOptions): Translated
   return out;
 }
 
+/** The fields each statement (and statement clause) may carry; another one is refused by name. */
+const STATEMENT_FIELDS: Record<string, string[]> = {
+  insert_stmt: ["clauses"],
+  insert_clause: ["insertKw", "intoKw", "table", "columns"],
+  values_clause: ["valuesKw", "values"],
+  merge_stmt: ["clauses"],
+  merge_clause: ["mergeKw", "intoKw", "target", "usingKw", "source", "onKw", "condition"],
+  merge_when_clause: ["whenKw", "matchedKw", "byKw", "condition", "thenKw", "action"],
+  merge_when_condition: ["andKw", "expr"],
+  merge_action_delete: ["deleteKw"],
+  merge_action_update: ["updateKw", "set"],
+  merge_action_insert: ["insertKw", "columns", "clauses"],
+  set_clause: ["setKw", "assignments"],
+  column_assignment: ["column", "expr"],
+  update_stmt: ["clauses"],
+  update_clause: ["updateKw", "tables"],
+  delete_stmt: ["clauses"],
+  delete_clause: ["deleteKw", "fromKw", "tables"],
+  truncate_stmt: ["truncateKw", "tableKw", "tables"],
+  create_schema_stmt: ["createSchemaKw", "ifNotExistsKw", "name", "clauses"],
+  create_table_stmt: ["createKw", "orReplaceKw", "tableKw", "ifNotExistsKw", "name", "columns", "clauses"],
+  column_definition: ["name", "dataType", "constraints"],
+  create_view_stmt: ["createKw", "orReplaceKw", "viewKw", "ifNotExistsKw", "name", "clauses"],
+  as_clause: ["asKw", "expr"],
+  bigquery_options: ["optionsKw", "options"],
+  partition_by_clause: ["partitionByKw", "specifications"],
+  cluster_by_clause: ["clusterByKw", "columns"],
+  constraint_not_null: ["notNullKw"],
+  constraint_default: ["defaultKw", "expr"],
+  drop_table_stmt: ["dropKw", "tableKw", "ifExistsKw", "tables"],
+  drop_view_stmt: ["dropKw", "viewKw", "ifExistsKw", "views"],
+  drop_schema_stmt: ["dropSchemaKw", "ifExistsKw", "schemas", "behaviorKw"],
+  start_transaction_stmt: ["startKw", "transactionKw"],
+  commit_transaction_stmt: ["commitKw", "transactionKw"],
+  rollback_transaction_stmt: ["rollbackKw", "transactionKw"],
+  declare_stmt: ["declareKw", "names", "dataType", "init"],
+  declare_init: ["operator", "expr"],
+  set_stmt: ["setKw", "assignments"],
+};
+
+/** Checks a statement's fields and those of its clauses (expressions are checked as they are translated). */
+function checkStatement(n: N): void {
+  if (n.type === "create_table_stmt" && n.kind) throw new Unsupported(`CREATE ${kw(n.kind.kindKw)} TABLE`);
+  checkFields(n, STATEMENT_FIELDS[n.type]);
+  for (const v of Object.values(n)) {
+    for (const c of Array.isArray(v) ? v : [v]) {
+      if (c && typeof c === "object" && STATEMENT_FIELDS[(c as N).type]) checkStatement(c as N);
+    }
+  }
+}
+
 function statement(n: N, e: Emitter, vars: Map<string, BqType | undefined>): { kind: StatementKind; duckdb: string[]; declares?: string[] } {
+  checkStatement(n);
   switch (n.type) {
     case "select_stmt":
     case "compound_select_stmt":
@@ -248,6 +300,8 @@ function createSchema(n: N, e: Emitter): string {
 
 function columnDefinition(c: N, e: Emitter): { name: string; sql: string; type: BqType } {
   if (c.type !== "column_definition" || !c.dataType) e.unsupported(c.type === "column_definition" ? "a column without a type" : `${c.type.replace(/_/g, " ")} in a column list`);
+  checkFields(c, STATEMENT_FIELDS.column_definition);
+  for (const k of c.constraints as N[]) checkFields(k, STATEMENT_FIELDS[k.type]);
   const name = e.name(c.name);
   const type = e.typeOf(c.dataType);
   let sql = `${quoteIdent(name)} ${duckdbTypeSql(type)}`;

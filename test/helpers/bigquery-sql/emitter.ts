@@ -80,6 +80,84 @@ const BINARY: Record<string, string> = {
 
 const TIMESTAMP_UNITS = ["MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY"];
 
+/**
+ * The fields each explicitly translated node type may carry. A field outside
+ * its list (WITH OFFSET, a FILTER clause, a modifier the rule does not read)
+ * would otherwise be dropped silently, so it is refused by name instead.
+ */
+const NODE_FIELDS: Record<string, string[]> = {
+  identifier: ["text", "name"],
+  parameter: ["text"],
+  string_literal: ["text", "value"],
+  number_literal: ["text", "value"],
+  boolean_literal: ["valueKw", "value"],
+  null_literal: ["nullKw", "value"],
+  blob_literal: ["text", "value"],
+  date_literal: ["dateKw", "string"],
+  timestamp_literal: ["timestampKw", "string"],
+  datetime_literal: ["datetimeKw", "string"],
+  json_literal: ["jsonKw", "string"],
+  numeric_literal: ["numericKw", "string"],
+  interval_literal: ["intervalKw", "value", "unit"],
+  interval_unit: ["unitKw"],
+  default: ["defaultKw"],
+  paren_expr: ["expr"],
+  list_expr: ["items"],
+  binary_expr: ["operator", "left", "right"],
+  prefix_op_expr: ["operator", "expr"],
+  between_expr: ["left", "betweenKw", "begin", "andKw", "end"],
+  case_expr: ["caseKw", "expr", "clauses", "endKw"],
+  case_when: ["whenKw", "condition", "thenKw", "result"],
+  case_else: ["elseKw", "result"],
+  func_call: ["name", "args", "over"],
+  func_args: ["distinctKw", "args", "nullHandlingKw", "orderBy", "limit"],
+  cast_expr: ["castKw", "args"],
+  cast_arg: ["expr", "asKw", "dataType"],
+  typed_expr: ["dataType", "expr"],
+  struct_expr: ["expr"],
+  array_expr: ["expr"],
+  member_expr: ["object", "property"],
+  array_subscript: ["expr"],
+  array_subscript_specifier: ["specifierKw", "args"],
+  extract_expr: ["extractKw", "args"],
+  extract_from: ["unit", "fromKw", "expr"],
+  all_columns: [],
+  select_clause: ["selectKw", "modifiers", "columns"],
+  select_distinct: ["distinctKw"],
+  select_all: ["allKw"],
+  from_clause: ["fromKw", "expr"],
+  order_by_clause: ["orderByKw", "specifications"],
+  sort_specification: ["expr", "direction"],
+  sort_direction_asc: ["ascKw"],
+  sort_direction_desc: ["descKw"],
+  over_arg: ["overKw", "window"],
+  join_expr: ["left", "operator", "right", "specification"],
+  join_on_specification: ["onKw", "expr"],
+  join_using_specification: ["usingKw", "expr"],
+  alias: ["expr", "asKw", "alias"],
+  unnest_expr: ["unnestKw", "expr"],
+  compound_select_stmt: ["left", "operator", "right"],
+  select_stmt: ["clauses"],
+  except_columns: ["expr", "exceptKw", "columns"],
+  replace_columns: ["expr", "replaceKw", "columns"],
+  group_by_clause: ["groupByKw", "columns"],
+  common_table_expr: ["table", "columns", "asKw", "expr"],
+  data_type_name: ["name"],
+  parametric_data_type: ["typeKw", "params"],
+  generic_type_params: ["params"],
+  array_type_param: ["dataType", "constraints"],
+  struct_type_param: ["name", "dataType", "constraints"],
+};
+
+/** Refuses a node carrying a field its rule does not translate. */
+export function checkFields(n: N, allowed: readonly string[] | undefined = NODE_FIELDS[n.type]): void {
+  if (!allowed) return;
+  for (const [k, v] of Object.entries(n)) {
+    if (k === "type" || k === "range" || v === undefined || v === null || (Array.isArray(v) && v.length === 0) || allowed.includes(k)) continue;
+    throw new Unsupported(`${k.replace(/Kw$/, "").replace(/([a-z])([A-Z])/g, "$1 $2").toUpperCase()} in ${n.type.replace(/_/g, " ")}`);
+  }
+}
+
 export class Emitter {
   constructor(
     readonly src: string,
@@ -131,7 +209,10 @@ export class Emitter {
 
   /** Any node in expression or clause position. */
   emit(n: N): string {
+    checkFields(n);
     switch (n.type) {
+      case "default":
+        return "DEFAULT";
       case "keyword":
         return String(n.text);
       case "identifier":
@@ -147,7 +228,7 @@ export class Emitter {
       case "null_literal":
         return "NULL";
       case "blob_literal":
-        return `CAST('${(n.value as number[]).map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join("")}' AS BLOB)`;
+        return `CAST('${[...blobBytes(String(n.text))].map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join("")}' AS BLOB)`;
       case "date_literal":
         return `DATE '${dateText(parseDateDays(n.string.value))}'`;
       case "timestamp_literal":
@@ -343,6 +424,7 @@ export class Emitter {
 
   /** A GoogleSQL type in the SQL text. */
   typeOf(n: N): BqType {
+    checkFields(n);
     if (n.type === "data_type_name") return { kind: scalarNamed(kw(n.name)) };
     if (n.type !== "parametric_data_type") return this.unsupported(`type ${this.text(n)}`);
     const base = kw(n.typeKw);
@@ -524,6 +606,7 @@ export class Emitter {
 
   /** A FROM item. */
   table(n: N): string {
+    checkFields(n);
     switch (n.type) {
       case "join_expr": {
         const op = n.operator === "," ? "," : kw(n.operator);
@@ -552,6 +635,37 @@ export class Emitter {
         return this.unsupported(`${n.type.replace(/_/g, " ")} in FROM`);
     }
   }
+}
+
+const ESCAPES: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, "\\": 92, "'": 39, '"': 34, "?": 63, "`": 96 };
+
+/**
+ * The bytes of a BYTES literal, from its text: the parser's decoded value turns
+ * \xHH above 7F into a character's UTF-8 bytes, where GoogleSQL means the byte.
+ */
+function blobBytes(text: string): Uint8Array {
+  const m = /^([bB][rR]?|[rR][bB])('''|"""|'|")([\s\S]*)\2$/.exec(text);
+  if (!m) throw new Unsupported(`BYTES literal ${text}`);
+  const raw = /r/i.test(m[1]!);
+  const body = m[3]!;
+  const out: number[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch !== "\\" || raw) {
+      out.push(...Buffer.from(ch, "utf8"));
+      continue;
+    }
+    const next = body[++i]!;
+    if (next === "x" || next === "X") {
+      out.push(parseInt(body.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (/[0-7]/.test(next)) {
+      out.push(parseInt(body.slice(i, i + 3), 8));
+      i += 2;
+    } else if (ESCAPES[next] !== undefined) out.push(ESCAPES[next]!);
+    else throw new Unsupported(`escape \\${next} in a BYTES literal`);
+  }
+  return new Uint8Array(out);
 }
 
 /** GoogleSQL's implicit STRUCT field name: the alias, or the last name of a path. */
