@@ -343,10 +343,11 @@ describe("scripts", () => {
       DECLARE ids ARRAY<STRING> DEFAULT (SELECT ARRAY_AGG(id ORDER BY id) FROM shop.ledger);
       DECLARE days ARRAY<DATE> DEFAULT ARRAY(SELECT PARSE_DATE('%F', k) FROM UNNEST(['2026-03-01']) AS k);
       DECLARE none INT64;
+      DECLARE x, y INT64 DEFAULT 3;
       SET total = total * 2;
-      SELECT total, ids, days, none IS NULL AS none_null, (SELECT COUNT(*) FROM shop.ledger WHERE id IN UNNEST(ids)) AS n`);
+      SELECT total, ids, days, none IS NULL AS none_null, (SELECT COUNT(*) FROM shop.ledger WHERE id IN UNNEST(ids)) AS n, x + y AS xy`);
     const [rows] = await bq.job(id).getQueryResults();
-    expect(rows.map((r: any) => ({ ...r, days: r.days.map((d: { value: string }) => d.value) }))).toEqual([{ total: 24, ids: ["a", "b"], days: ["2026-03-01"], none_null: true, n: 2 }]);
+    expect(rows.map((r: any) => ({ ...r, days: r.days.map((d: { value: string }) => d.value) }))).toEqual([{ total: 24, ids: ["a", "b"], days: ["2026-03-01"], none_null: true, n: 2, xy: 6 }]);
     expect(fake.jobs.get(id)!.statistics.query.statementType).toBe("SCRIPT");
     expect((await failure("SELECT total")).message).toMatch(/total/);
     expect((await failure("SELECT 1; DECLARE late INT64;")).message).toBe("Variable declarations are allowed only at the start of a block or script");

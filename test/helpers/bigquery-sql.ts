@@ -13,12 +13,19 @@
  * - The whole script is translated before anything runs: a syntax error or an
  *   unsupported construct anywhere fails it with nothing executed, the error
  *   naming the construct (`fake BigQuery: <construct> is not supported`).
- * - What the translation cannot honour is refused, not approximated: table
- *   options that change data (none are kept but descriptions, expirations,
- *   labels and partition filters, which only change metadata or cost), types
- *   without a DuckDB counterpart, functions without a rule (./bigquery-sql/).
+ * - What the translation cannot honour is refused, not approximated: types
+ *   without a DuckDB counterpart, functions without a rule (./bigquery-sql/),
+ *   OPTIONS other than the ones that only describe, expire or bill
+ *   (description, labels, expirations, require_partition_filter), which are
+ *   dropped.
  * - Datasets become DuckDB schemas; PARTITION BY and CLUSTER BY are checked
- *   against the columns and dropped (they change layout, never results).
+ *   against the columns and dropped (they change layout and cost, not rows).
+ *
+ * Known gaps, none in the repository's SQL: a column and a script variable of
+ * the same name resolve to the variable; CAST(bytes AS STRING) gives DuckDB's
+ * escaped text rather than the UTF-8 decoding; NUMERIC / NUMERIC divides in
+ * FLOAT64; STRUCT fields of an UNNESTed array are reachable only through the
+ * alias (`k.field`, not a bare `field`).
  */
 import { parse } from "sql-parser-cst";
 import { DUCKDB_MACROS, Emitter, type N, type Scope, checkFields, kw } from "./bigquery-sql/emitter.js";
@@ -382,9 +389,11 @@ function declare(n: N, e: Emitter, vars: Map<string, BqType | undefined>): { kin
   if (!type && !n.init) throw new BigQueryError("DECLARE needs a type or a DEFAULT");
   // The DEFAULT sees the variables declared before this statement only.
   const value = n.init ? e.emit(n.init.expr) : "NULL";
-  const duckdb = names.map((name) => {
+  // GoogleSQL evaluates the DEFAULT once for all the names.
+  const duckdb = names.map((name, i) => {
     if (!VARIABLE_NAME.test(name)) e.unsupported(`variable name ${name}`);
-    if (vars.has(name)) throw new BigQueryError(`Variable '${name}' is already declared`);
+    if (vars.has(name) || names.indexOf(name) !== i) throw new BigQueryError(`Variable '${name}' is already declared`);
+    if (i > 0) return `SET VARIABLE ${name} = getvariable('${names[0]}')`;
     return `SET VARIABLE ${name} = ${type ? `CAST(${value} AS ${duckdbTypeSql(type)})` : value}`;
   });
   for (const name of names) vars.set(name, type);
