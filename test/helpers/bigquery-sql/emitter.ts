@@ -16,12 +16,14 @@
  *   the project checked against the job's; script variables -> getvariable();
  *   `@name` parameters -> `$name`; ORDER BY gets GoogleSQL's NULL ordering.
  */
+import { checkFields } from "./fields.js";
 import { translateCall } from "./functions.js";
+import { literal, sqlString } from "./literals.js";
 import { type BqType, BigQueryError, Unsupported, containsJson, duckdbTypeSql, quoteIdent, scalarNamed } from "./types.js";
-import { dateText, isoTimestamp, parseDateDays, parseDatetimeMicros, parseTimestampMicros } from "../bigquery-values.js";
+
+export { checkFields, sqlString };
 
 /** A CST node, loosely typed: the translator reads fields by node type. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type N = { type: string; range?: [number, number]; [field: string]: any };
 
 export interface Scope {
@@ -42,10 +44,6 @@ export const DUCKDB_MACROS = [
   `CREATE OR REPLACE MACRO bq_safe_offset(l, i) AS CASE WHEN i < 0 THEN NULL ELSE list_extract(l, i + 1) END`,
 ];
 
-export const sqlString = (s: string) => {
-  if (s.includes("\u0000")) throw new Unsupported("a NUL character in a string literal");
-  return `'${s.replace(/'/g, "''")}'`;
-};
 
 /** Keyword text of a keyword node or a list of them, upper-cased and space-joined. */
 export function kw(k: N | N[] | string | undefined): string {
@@ -79,84 +77,6 @@ const BINARY: Record<string, string> = {
 };
 
 const TIMESTAMP_UNITS = ["MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY"];
-
-/**
- * The fields each explicitly translated node type may carry. A field outside
- * its list (WITH OFFSET, a FILTER clause, a modifier the rule does not read)
- * would otherwise be dropped silently, so it is refused by name instead.
- */
-const NODE_FIELDS: Record<string, string[]> = {
-  identifier: ["text", "name"],
-  parameter: ["text"],
-  string_literal: ["text", "value"],
-  number_literal: ["text", "value"],
-  boolean_literal: ["valueKw", "value"],
-  null_literal: ["nullKw", "value"],
-  blob_literal: ["text", "value"],
-  date_literal: ["dateKw", "string"],
-  timestamp_literal: ["timestampKw", "string"],
-  datetime_literal: ["datetimeKw", "string"],
-  json_literal: ["jsonKw", "string"],
-  numeric_literal: ["numericKw", "string"],
-  interval_literal: ["intervalKw", "value", "unit"],
-  interval_unit: ["unitKw"],
-  default: ["defaultKw"],
-  paren_expr: ["expr"],
-  list_expr: ["items"],
-  binary_expr: ["operator", "left", "right"],
-  prefix_op_expr: ["operator", "expr"],
-  between_expr: ["left", "betweenKw", "begin", "andKw", "end"],
-  case_expr: ["caseKw", "expr", "clauses", "endKw"],
-  case_when: ["whenKw", "condition", "thenKw", "result"],
-  case_else: ["elseKw", "result"],
-  func_call: ["name", "args", "over"],
-  func_args: ["distinctKw", "args", "nullHandlingKw", "orderBy", "limit"],
-  cast_expr: ["castKw", "args"],
-  cast_arg: ["expr", "asKw", "dataType"],
-  typed_expr: ["dataType", "expr"],
-  struct_expr: ["expr"],
-  array_expr: ["expr"],
-  member_expr: ["object", "property"],
-  array_subscript: ["expr"],
-  array_subscript_specifier: ["specifierKw", "args"],
-  extract_expr: ["extractKw", "args"],
-  extract_from: ["unit", "fromKw", "expr"],
-  all_columns: [],
-  select_clause: ["selectKw", "modifiers", "columns"],
-  select_distinct: ["distinctKw"],
-  select_all: ["allKw"],
-  from_clause: ["fromKw", "expr"],
-  order_by_clause: ["orderByKw", "specifications"],
-  sort_specification: ["expr", "direction"],
-  sort_direction_asc: ["ascKw"],
-  sort_direction_desc: ["descKw"],
-  over_arg: ["overKw", "window"],
-  join_expr: ["left", "operator", "right", "specification"],
-  join_on_specification: ["onKw", "expr"],
-  join_using_specification: ["usingKw", "expr"],
-  alias: ["expr", "asKw", "alias"],
-  unnest_expr: ["unnestKw", "expr"],
-  compound_select_stmt: ["left", "operator", "right"],
-  select_stmt: ["clauses"],
-  except_columns: ["expr", "exceptKw", "columns"],
-  replace_columns: ["expr", "replaceKw", "columns"],
-  group_by_clause: ["groupByKw", "columns"],
-  common_table_expr: ["table", "columns", "asKw", "expr"],
-  data_type_name: ["name"],
-  parametric_data_type: ["typeKw", "params"],
-  generic_type_params: ["params"],
-  array_type_param: ["dataType", "constraints"],
-  struct_type_param: ["name", "dataType", "constraints"],
-};
-
-/** Refuses a node carrying a field its rule does not translate. */
-export function checkFields(n: N, allowed: readonly string[] | undefined = NODE_FIELDS[n.type]): void {
-  if (!allowed) return;
-  for (const [k, v] of Object.entries(n)) {
-    if (k === "type" || k === "range" || v === undefined || v === null || (Array.isArray(v) && v.length === 0) || allowed.includes(k)) continue;
-    throw new Unsupported(`${k.replace(/Kw$/, "").replace(/([a-z])([A-Z])/g, "$1 $2").toUpperCase()} in ${n.type.replace(/_/g, " ")}`);
-  }
-}
 
 export class Emitter {
   constructor(
@@ -220,31 +140,16 @@ export class Emitter {
       case "parameter":
         return this.param(n);
       case "string_literal":
-        return sqlString(n.value);
       case "number_literal":
-        return this.number(n);
       case "boolean_literal":
-        return n.value ? "TRUE" : "FALSE";
       case "null_literal":
-        return "NULL";
       case "blob_literal":
-        return `CAST('${[...blobBytes(String(n.text))].map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join("")}' AS BLOB)`;
       case "date_literal":
-        return `DATE '${dateText(parseDateDays(n.string.value))}'`;
       case "timestamp_literal":
-        return `TIMESTAMPTZ '${isoTimestamp(parseTimestampMicros(n.string.value))}'`;
       case "datetime_literal":
-        return `TIMESTAMP '${isoTimestamp(parseDatetimeMicros(n.string.value)).slice(0, -1)}'`;
       case "json_literal":
-        try {
-          JSON.parse(n.string.value);
-        } catch {
-          throw new BigQueryError(`Invalid JSON literal: ${n.string.value}`);
-        }
-        return `json(${sqlString(n.string.value)})`;
       case "numeric_literal":
-        if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(n.string.value)) throw new BigQueryError(`Invalid NUMERIC literal: ${n.string.value}`);
-        return `CAST(${sqlString(n.string.value.trim())} AS DECIMAL(38, 9))`;
+        return literal(n);
       case "interval_literal":
         return this.interval(n);
       case "paren_expr":
@@ -353,13 +258,6 @@ export class Emitter {
     return containsJson(t) ? `CAST($${name} AS ${duckdbTypeSql(t)})` : `$${name}`;
   }
 
-  private number(n: N): string {
-    const text = String(n.text);
-    if (/^0x/i.test(text)) return BigInt(text).toString();
-    if (/[.eE]/.test(text)) return `CAST(${text} AS DOUBLE)`;
-    if (BigInt(text) > 2n ** 63n - 1n) throw new BigQueryError(`Invalid integer literal: ${text}`);
-    return text;
-  }
 
   /** An INTERVAL n UNIT as a DuckDB interval (single units; GoogleSQL's range intervals are refused). */
   interval(n: N): string {
@@ -635,37 +533,6 @@ export class Emitter {
         return this.unsupported(`${n.type.replace(/_/g, " ")} in FROM`);
     }
   }
-}
-
-const ESCAPES: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, "\\": 92, "'": 39, '"': 34, "?": 63, "`": 96 };
-
-/**
- * The bytes of a BYTES literal, from its text: the parser's decoded value turns
- * \xHH above 7F into a character's UTF-8 bytes, where GoogleSQL means the byte.
- */
-function blobBytes(text: string): Uint8Array {
-  const m = /^([bB][rR]?|[rR][bB])('''|"""|'|")([\s\S]*)\2$/.exec(text);
-  if (!m) throw new Unsupported(`BYTES literal ${text}`);
-  const raw = /r/i.test(m[1]!);
-  const body = m[3]!;
-  const out: number[] = [];
-  for (let i = 0; i < body.length; i++) {
-    const ch = body[i]!;
-    if (ch !== "\\" || raw) {
-      out.push(...Buffer.from(ch, "utf8"));
-      continue;
-    }
-    const next = body[++i]!;
-    if (next === "x" || next === "X") {
-      out.push(parseInt(body.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else if (/[0-7]/.test(next)) {
-      out.push(parseInt(body.slice(i, i + 3), 8));
-      i += 2;
-    } else if (ESCAPES[next] !== undefined) out.push(ESCAPES[next]!);
-    else throw new Unsupported(`escape \\${next} in a BYTES literal`);
-  }
-  return new Uint8Array(out);
 }
 
 /** GoogleSQL's implicit STRUCT field name: the alias, or the last name of a path. */

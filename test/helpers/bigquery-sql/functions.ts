@@ -10,7 +10,8 @@
  * replaces every match, TIMESTAMP_DIFF counts whole units (DuckDB date_sub,
  * not date_diff's boundaries), FORMAT_* elements %F and %T are expanded.
  */
-import { type Emitter, type N, kw, sqlString } from "./emitter.js";
+import { type Emitter, type N, kw } from "./emitter.js";
+import { sqlString } from "./literals.js";
 
 interface Call {
   name: string;
