@@ -5,23 +5,33 @@
  * the official clients pointed at it with `apiEndpoint`:
  *
  *   BigQuery  POST   /bigquery/v2/projects/:p/jobs                 jobs.insert (load, query); 409 for an existing id
- *             GET    /bigquery/v2/projects/:p/jobs/:id             jobs.get (DONE, errorResult when told to fail)
- *             POST   /bigquery/v2/projects/:p/queries              jobs.query (answered by `answer`)
- *             GET    /bigquery/v2/projects/:p/queries/:id          jobs.getQueryResults
- *             DELETE /bigquery/v2/projects/:p/datasets/:d/tables/:t tables.delete
+ *             GET    /bigquery/v2/projects/:p/jobs/:id             jobs.get (RUNNING for `pollsLeft` polls, then DONE, errorResult on failure)
+ *             POST   /bigquery/v2/projects/:p/queries              jobs.query
+ *             GET    /bigquery/v2/projects/:p/queries/:id          jobs.getQueryResults (paged by maxResults/pageToken)
+ *             GET/DELETE .../datasets/:d/tables/:t                 tables.get, tables.delete
+ *             GET/POST/DELETE .../datasets[/:d]                    datasets.get, datasets.insert, datasets.delete
  *   GCE metadata  /computeMetadata/v1/...                        instance probe and an access token (set GCE_METADATA_HOST)
  *   GCS       POST   /upload/storage/v1/b/:b/o                     multipart upload
  *             GET    /storage/v1/b/:b/o/:o[?alt=media]             metadata / download
  *             DELETE /storage/v1/b/:b/o/:o                         delete
  *
- * It executes no SQL. A load job reads its gs:// source objects from the
- * in-memory GCS store and replaces (WRITE_TRUNCATE) or appends the parsed
- * NDJSON rows in its destination table, as BigQuery does at load time. Every
- * request is recorded in `requests`.
+ * It runs what the jobs ask for on an in-memory DuckDB (bigquery-engine.ts),
+ * a schema per dataset: query jobs execute their GoogleSQL translated by
+ * bigquery-sql.ts (scripts and transactions included), load jobs read
+ * NEWLINE_DELIMITED_JSON from the in-memory GCS objects into the tables.
+ * Answers are in BigQuery's wire format (bigquery-values.ts), so the official
+ * client parses them as it parses BigQuery's: BigQueryTimestamp and
+ * BigQueryDate objects, numbers, Buffers. A query that fails, or uses a
+ * construct the translator does not support, fails its job with errorResult
+ * `invalidQuery` (jobs.query: HTTP 400), naming the construct. Every request is
+ * recorded in `requests`; every job keeps the statements it ran.
  */
 import http from "node:http";
 import { createHash, randomUUID } from "node:crypto";
 import { CRC32C } from "@google-cloud/storage";
+import { BigQueryEngine, type ExecutedStatement, type LoadConfig, type ResultSet, type ScriptOutcome } from "./bigquery-engine.js";
+import { BigQueryError, restField } from "./bigquery-sql/types.js";
+import { wireValue } from "./bigquery-values.js";
 
 /** The access token the fake metadata server hands out (the clients send it as `Authorization: Bearer ...`). */
 export const FAKE_ACCESS_TOKEN = "fake-token-for-tests";
@@ -42,11 +52,18 @@ export interface FakeJob {
   jobReference: { projectId: string; jobId: string; location: string };
   configuration: Record<string, any>;
   status: { state: "RUNNING" | "DONE"; errorResult?: { reason: string; message: string }; errors?: { reason: string; message: string }[] };
-  statistics: Record<string, unknown>;
-  /** How many jobs.get calls still answer RUNNING before DONE. */
+  statistics: Record<string, any>;
+  /** How many jobs.get (or getQueryResults) calls still answer RUNNING before DONE. */
   pollsLeft: number;
   /** The errorResult message it will finish with, if it fails. */
   failure?: string;
+  failureReason?: string;
+  /** How the client created it: jobs.insert, or jobs.query (which creates a job too). */
+  via: "jobs.insert" | "jobs.query";
+  /** A query job's statements as they ran: the GoogleSQL text and the DuckDB statements it became. */
+  statements: ExecutedStatement[];
+  /** The rows of a query job's last statement, when that is a query. */
+  result?: ResultSet;
 }
 
 export interface QueryAnswer {
@@ -59,17 +76,25 @@ export interface FakeBigQuery {
   requests: RecordedRequest[];
   /** Jobs by job id, in creation order. */
   jobs: Map<string, FakeJob>;
-  /** Table rows by `project.dataset.table`. */
-  tables: Map<string, Record<string, unknown>[]>;
   /** GCS objects by `bucket/name`. */
   objects: Map<string, Buffer>;
-  /** Return an error message to make a job (found by its id and configuration) finish DONE with errorResult. */
+  /** The DuckDB database the datasets live in. */
+  engine: BigQueryEngine;
+  /** Return an error message to make a jobs.insert job (found by its id and configuration) finish DONE with errorResult, without running. */
   failJob: (job: FakeJob) => string | undefined;
-  /** Rows for a jobs.query request (SELECT and single DML statements the committer runs through `query()`). */
-  answer: (request: { query: string; queryParameters?: unknown[] }) => QueryAnswer;
+  /** An override for jobs.query: an answer is sent as is instead of running the query; undefined runs it. */
+  answer?: (request: { query: string; queryParameters?: unknown[] }) => QueryAnswer | undefined;
   /** jobs.insert POSTs the server accepted (201-ish) vs answered 409. */
   inserted: string[];
   conflicts: string[];
+  /** Every row of `project.dataset.table` (or `dataset.table`), as plain JSON values (bigquery-values.ts). */
+  rows(table: string): Promise<Record<string, unknown>[]>;
+  /** DuckDB SQL on the fake's database, rows as plain JSON values. */
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  /** Every table and view, as `dataset.table`. */
+  tables(): Promise<string[]>;
+  /** Forgets every dataset, job, object and request, and the hooks. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,8 +108,33 @@ function apiError(res: http.ServerResponse, code: number, reason: string, messag
 }
 
 function publicJob(j: FakeJob) {
-  const { pollsLeft: _p, failure: _f, ...rest } = j;
+  const { pollsLeft: _p, failure: _f, failureReason: _r, via: _v, statements: _s, result: _x, ...rest } = j;
   return rest;
+}
+
+const HTTP_STATUS: Record<string, [number, string]> = {
+  notFound: [404, "NOT_FOUND"],
+  duplicate: [409, "ALREADY_EXISTS"],
+  invalidQuery: [400, "INVALID_ARGUMENT"],
+  invalid: [400, "INVALID_ARGUMENT"],
+};
+
+function sendError(res: http.ServerResponse, reason: string, message: string): void {
+  const [code, status] = HTTP_STATUS[reason] ?? [400, "INVALID_ARGUMENT"];
+  apiError(res, code, reason, message, status);
+}
+
+/** A page of a result set as BigQuery's `schema` and `rows`. */
+function wirePage(result: ResultSet | undefined, start: number, max: number | undefined, int64Timestamps: boolean) {
+  if (!result) return { totalRows: "0" };
+  const end = max === undefined ? result.rows.length : Math.min(result.rows.length, start + max);
+  const rows = result.rows.slice(start, end).map((r) => ({ f: result.fields.map((f, i) => ({ v: wireValue(f.type, r[i]!, int64Timestamps) })) }));
+  return {
+    schema: { fields: result.fields.map((f) => restField(f.name, f.type)) },
+    ...(rows.length ? { rows } : {}),
+    totalRows: String(result.rows.length),
+    ...(end < result.rows.length ? { pageToken: String(end) } : {}),
+  };
 }
 
 function crc32c(b: Buffer): string {
@@ -102,16 +152,38 @@ function multipart(contentType: string, body: Buffer): { meta: Record<string, un
   return { meta, media: Buffer.from(media, "latin1") };
 }
 
+/** `gs://bucket/name` (one `*` wildcard allowed in the name) -> the matching objects, or undefined. */
+function readObjects(objects: Map<string, Buffer>, uri: string): Buffer[] | undefined {
+  const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!m) return undefined;
+  const key = `${m[1]}/${m[2]}`;
+  if (!key.includes("*")) return objects.has(key) ? [objects.get(key)!] : undefined;
+  const [before, after] = key.split("*", 2) as [string, string];
+  const found = [...objects.keys()].filter((k) => k.startsWith(before) && k.endsWith(after) && k.length >= before.length + after.length).sort();
+  return found.length ? found.map((k) => objects.get(k)!) : undefined;
+}
+
+/** Query job settings this fake does not implement; they would change where or how results land. */
+function unsupportedQueryOptions(q: Record<string, any>): string | undefined {
+  if (q.useLegacySql === true) return "fake BigQuery: legacy SQL is not supported";
+  for (const k of ["destinationTable", "defaultDataset", "writeDisposition", "createDisposition", "tableDefinitions", "timePartitioning", "clustering", "connectionProperties"]) {
+    if (q[k] !== undefined) return `fake BigQuery: query option ${k} is not supported`;
+  }
+  if (q.parameterMode && String(q.parameterMode).toUpperCase() === "POSITIONAL") return "fake BigQuery: positional query parameters is not supported";
+  return undefined;
+}
+
 export async function startFakeBigQuery(): Promise<FakeBigQuery> {
-  const state: Omit<FakeBigQuery, "endpoint" | "close"> = {
-    requests: [],
-    jobs: new Map(),
-    tables: new Map(),
-    objects: new Map(),
-    failJob: () => undefined,
-    answer: () => ({ fields: [], rows: [] }),
-    inserted: [],
-    conflicts: [],
+  const engine = await BigQueryEngine.create();
+  const state = {
+    requests: [] as RecordedRequest[],
+    jobs: new Map<string, FakeJob>(),
+    objects: new Map<string, Buffer>(),
+    engine,
+    failJob: (() => undefined) as FakeBigQuery["failJob"],
+    answer: undefined as FakeBigQuery["answer"],
+    inserted: [] as string[],
+    conflicts: [] as string[],
   };
 
   function gcsMeta(bucket: string, name: string) {
@@ -119,41 +191,75 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
     return { kind: "storage#object", bucket, name, generation: "1", size: String(b.length), md5Hash: createHash("md5").update(b).digest("base64"), crc32c: crc32c(b) };
   }
 
-  /** What BigQuery does when a load job runs: read the sources, write the destination. */
-  function runLoad(job: FakeJob): string | undefined {
-    const load = job.configuration.load as {
-      sourceUris: string[];
-      destinationTable: { projectId: string; datasetId: string; tableId: string };
-      writeDisposition?: string;
-      sourceFormat?: string;
+  function newJob(project: string, jobId: string, location: string, configuration: Record<string, any>, via: FakeJob["via"]): FakeJob {
+    return {
+      kind: "bigquery#job",
+      id: `${project}:${location}.${jobId}`,
+      jobReference: { projectId: project, jobId, location },
+      configuration,
+      status: { state: "RUNNING" },
+      statistics: { creationTime: String(Date.now()) },
+      pollsLeft: 0,
+      via,
+      statements: [],
     };
-    if (load.sourceFormat !== "NEWLINE_DELIMITED_JSON") return `fake: unsupported sourceFormat ${load.sourceFormat}`;
-    const rows: Record<string, unknown>[] = [];
-    for (const uri of load.sourceUris) {
-      const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
-      const body = m ? state.objects.get(`${m[1]}/${m[2]}`) : undefined;
-      if (!body) return `Not found: URI ${uri}`;
-      for (const line of body.toString("utf8").split("\n")) if (line.trim()) rows.push(JSON.parse(line) as Record<string, unknown>);
+  }
+
+  function fail(job: FakeJob, message: string, reason = "invalidQuery"): void {
+    job.failure = message;
+    job.failureReason = reason;
+  }
+
+  function record(job: FakeJob, out: ScriptOutcome): void {
+    job.statements = out.statements;
+    job.result = out.result;
+    job.statistics.query = {
+      statementType: out.statementType,
+      ...(out.affectedRows !== undefined ? { numDmlAffectedRows: String(out.affectedRows) } : {}),
+      ...(out.statementType === "SCRIPT" ? { numChildJobs: String(out.statements.length) } : {}),
+    };
+    if (out.error) fail(job, out.error.message, out.error.reason);
+  }
+
+  /** What BigQuery does while a job runs; the outcome shows once the job is polled DONE. */
+  async function execute(job: FakeJob): Promise<void> {
+    const c = job.configuration;
+    const project = job.jobReference.projectId;
+    if (c.query) {
+      const unsupported = unsupportedQueryOptions(c.query);
+      if (unsupported) return fail(job, unsupported);
+      return record(job, await engine.runScript(c.query.query, project, c.query.queryParameters ?? []));
     }
-    const d = load.destinationTable;
-    const key = `${d.projectId}.${d.datasetId}.${d.tableId}`;
-    state.tables.set(key, load.writeDisposition === "WRITE_TRUNCATE" ? rows : [...(state.tables.get(key) ?? []), ...rows]);
-    return undefined;
+    if (c.load) {
+      try {
+        await engine.load(project, c.load as LoadConfig, (uri) => readObjects(state.objects, uri));
+        job.statistics.load = { outputRows: "0" };
+      } catch (err) {
+        const e = err instanceof BigQueryError ? err : new BigQueryError(String((err as Error).message), "invalid");
+        fail(job, e.message, e.reason);
+      }
+      return;
+    }
+    fail(job, `fake BigQuery: job type ${Object.keys(c).join(", ")} is not supported`, "invalid");
+  }
+
+  function finish(job: FakeJob): void {
+    if (job.status.state === "DONE") return;
+    job.statistics.endTime = String(Date.now());
+    job.status = job.failure
+      ? { state: "DONE", errorResult: { reason: job.failureReason ?? "invalidQuery", message: job.failure }, errors: [{ reason: job.failureReason ?? "invalidQuery", message: job.failure }] }
+      : { state: "DONE" };
   }
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      try {
-        handle(req, res, Buffer.concat(chunks));
-      } catch (err) {
-        apiError(res, 500, "internalError", `fake server: ${(err as Error).stack}`, "INTERNAL");
-      }
+      handle(req, res, Buffer.concat(chunks)).catch((err: Error) => apiError(res, 500, "internalError", `fake server: ${err.stack}`, "INTERNAL"));
     });
   });
 
-  function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): void {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): Promise<void> {
     const url = new URL(req.url!, "http://x");
     const p = url.pathname;
     const ct = req.headers["content-type"] ?? "";
@@ -189,7 +295,7 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
       return apiError(res, 404, "notFound", `fake metadata: ${p}`, "NOT_FOUND");
     }
 
-    // --- BigQuery ---
+    // --- BigQuery jobs ---
     if (req.method === "POST" && (m = /^\/bigquery\/v2\/projects\/([^/]+)\/jobs$/.exec(p))) {
       const insert = body as { jobReference?: { projectId?: string; jobId?: string; location?: string }; configuration: Record<string, any> };
       const jobId = insert.jobReference?.jobId ?? randomUUID();
@@ -198,18 +304,13 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
         state.conflicts.push(jobId);
         return apiError(res, 409, "duplicate", `Already Exists: Job ${m[1]}:${location}.${jobId}`, "ALREADY_EXISTS");
       }
-      const job: FakeJob = {
-        kind: "bigquery#job",
-        id: `${m[1]}:${location}.${jobId}`,
-        jobReference: { projectId: m[1]!, jobId, location },
-        configuration: insert.configuration,
-        status: { state: "RUNNING" },
-        statistics: { creationTime: String(Date.now()) },
-        pollsLeft: 0,
-      };
+      const job = newJob(m[1]!, jobId, location, insert.configuration, "jobs.insert");
       state.jobs.set(jobId, job);
       state.inserted.push(jobId);
-      job.failure = state.failJob(job) ?? (job.configuration.load ? runLoad(job) : undefined);
+      job.statistics.startTime = String(Date.now());
+      const failure = state.failJob(job);
+      if (failure) fail(job, failure);
+      else await execute(job);
       return send(res, 200, publicJob(job));
     }
     if (req.method === "GET" && (m = /^\/bigquery\/v2\/projects\/([^/]+)\/jobs\/([^/]+)$/.exec(p))) {
@@ -219,33 +320,101 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
         job.pollsLeft--;
         return send(res, 200, publicJob(job));
       }
-      const failure = job.failure;
-      job.status = failure
-        ? { state: "DONE", errorResult: { reason: "invalidQuery", message: failure }, errors: [{ reason: "invalidQuery", message: failure }] }
-        : { state: "DONE" };
+      finish(job);
       return send(res, 200, publicJob(job));
     }
     if (req.method === "POST" && (m = /^\/bigquery\/v2\/projects\/([^/]+)\/queries$/.exec(p))) {
-      const q = body as { query: string; queryParameters?: unknown[]; location?: string };
-      const a = state.answer(q);
+      const q = body as { query: string; queryParameters?: unknown[]; location?: string; maxResults?: number; formatOptions?: { useInt64Timestamp?: boolean } } & Record<string, any>;
       const jobId = `job_${randomUUID().replace(/-/g, "")}`;
+      const location = q.location ?? "US";
+      const a = state.answer?.(q);
+      if (a) {
+        return send(res, 200, {
+          kind: "bigquery#queryResponse",
+          jobReference: { projectId: m[1], jobId, location },
+          jobComplete: true,
+          schema: { fields: a.fields.map((f) => ({ mode: "NULLABLE", ...f })) },
+          rows: a.rows.map((r) => ({ f: a.fields.map((f) => ({ v: r[f.name] ?? null })) })),
+          totalRows: String(a.rows.length),
+          cacheHit: false,
+        });
+      }
+      const job = newJob(m[1]!, jobId, location, { query: { query: q.query, queryParameters: q.queryParameters, useLegacySql: q.useLegacySql, parameterMode: q.parameterMode } }, "jobs.query");
+      state.jobs.set(jobId, job);
+      await execute(job);
+      finish(job);
+      if (job.failure) return sendError(res, job.failureReason ?? "invalidQuery", job.failure);
       return send(res, 200, {
         kind: "bigquery#queryResponse",
-        jobReference: { projectId: m[1], jobId, location: q.location ?? "US" },
+        jobReference: job.jobReference,
         jobComplete: true,
-        schema: { fields: a.fields.map((f) => ({ mode: "NULLABLE", ...f })) },
-        rows: a.rows.map((r) => ({ f: a.fields.map((f) => ({ v: r[f.name] ?? null })) })),
-        totalRows: String(a.rows.length),
+        ...wirePage(job.result, 0, q.maxResults, q.formatOptions?.useInt64Timestamp === true),
+        ...(job.statistics.query.numDmlAffectedRows !== undefined ? { numDmlAffectedRows: job.statistics.query.numDmlAffectedRows } : {}),
         cacheHit: false,
+        totalBytesProcessed: "0",
       });
     }
     if (req.method === "GET" && (m = /^\/bigquery\/v2\/projects\/([^/]+)\/queries\/([^/]+)$/.exec(p))) {
-      return send(res, 200, { kind: "bigquery#getQueryResultsResponse", jobComplete: true, schema: { fields: [] }, rows: [], totalRows: "0" });
+      const job = state.jobs.get(decodeURIComponent(m[2]!));
+      if (!job) return apiError(res, 404, "notFound", `Not found: Job ${m[1]}:${decodeURIComponent(m[2]!)}`, "NOT_FOUND");
+      if (job.pollsLeft > 0) {
+        job.pollsLeft--;
+        return send(res, 200, { kind: "bigquery#getQueryResultsResponse", jobReference: job.jobReference, jobComplete: false });
+      }
+      finish(job);
+      if (job.failure) return sendError(res, job.failureReason ?? "invalidQuery", job.failure);
+      const start = Number(url.searchParams.get("pageToken") ?? url.searchParams.get("startIndex") ?? 0);
+      const max = url.searchParams.has("maxResults") ? Number(url.searchParams.get("maxResults")) : undefined;
+      return send(res, 200, {
+        kind: "bigquery#getQueryResultsResponse",
+        jobReference: job.jobReference,
+        jobComplete: true,
+        ...wirePage(job.result, start, max, url.searchParams.get("formatOptions.useInt64Timestamp") === "true"),
+      });
     }
-    if (req.method === "DELETE" && (m = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)$/.exec(p))) {
-      const key = `${m[1]}.${m[2]}.${decodeURIComponent(m[3]!)}`;
-      if (!state.tables.delete(key)) return apiError(res, 404, "notFound", `Not found: Table ${key}`, "NOT_FOUND");
-      return send(res, 204);
+
+    // --- BigQuery datasets and tables ---
+    if ((m = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)$/.exec(p))) {
+      const [project, dataset, table] = [m[1]!, decodeURIComponent(m[2]!), decodeURIComponent(m[3]!)];
+      const name = `${project}:${dataset}.${table}`;
+      if (req.method === "DELETE") {
+        if (!(await engine.dropTable(dataset, table))) return apiError(res, 404, "notFound", `Not found: Table ${name}`, "NOT_FOUND");
+        return send(res, 204);
+      }
+      if (req.method === "GET") {
+        const info = await engine.table(dataset, table);
+        if (!info) return apiError(res, 404, "notFound", `Not found: Table ${name}`, "NOT_FOUND");
+        return send(res, 200, {
+          kind: "bigquery#table",
+          id: name,
+          tableReference: { projectId: project, datasetId: dataset, tableId: table },
+          type: info.kind,
+          schema: { fields: info.fields.map((f) => restField(f.field.name, f.field.type, f.required)) },
+          numRows: String(info.numRows),
+        });
+      }
+    }
+    if ((m = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets(?:\/([^/]+))?$/.exec(p))) {
+      const project = m[1]!;
+      if (req.method === "POST" && !m[2]) {
+        const dataset = (body as { datasetReference?: { datasetId?: string } }).datasetReference?.datasetId;
+        if (!dataset) return apiError(res, 400, "invalid", "datasetReference.datasetId is required", "INVALID_ARGUMENT");
+        if (!(await engine.createDataset(dataset))) return apiError(res, 409, "duplicate", `Already Exists: Dataset ${project}:${dataset}`, "ALREADY_EXISTS");
+        return send(res, 200, { kind: "bigquery#dataset", id: `${project}:${dataset}`, datasetReference: { projectId: project, datasetId: dataset } });
+      }
+      if (m[2]) {
+        const dataset = decodeURIComponent(m[2]);
+        const ref = { kind: "bigquery#dataset", id: `${project}:${dataset}`, datasetReference: { projectId: project, datasetId: dataset } };
+        if (req.method === "GET") return (await engine.datasetExists(dataset)) ? send(res, 200, ref) : apiError(res, 404, "notFound", `Not found: Dataset ${project}:${dataset}`, "NOT_FOUND");
+        if (req.method === "DELETE") {
+          try {
+            if (!(await engine.dropDataset(dataset, url.searchParams.get("deleteContents") === "true"))) return apiError(res, 404, "notFound", `Not found: Dataset ${project}:${dataset}`, "NOT_FOUND");
+          } catch (err) {
+            return apiError(res, 400, "resourceInUse", (err as Error).message, "FAILED_PRECONDITION");
+          }
+          return send(res, 204);
+        }
+      }
     }
 
     // --- GCS ---
@@ -275,8 +444,30 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
 
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return Object.assign(state, {
+  const splitRef = (ref: string): [string, string] => {
+    const parts = ref.replace(/`/g, "").split(".");
+    if (parts.length < 2 || parts.length > 3) throw new Error(`${ref} is not project.dataset.table or dataset.table`);
+    return [parts.at(-2)!, parts.at(-1)!];
+  };
+  const fake: FakeBigQuery = Object.assign(state, {
     endpoint,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  }) as FakeBigQuery;
+    rows: (ref: string) => engine.rows(...splitRef(ref)),
+    query: (sql: string) => engine.query(sql),
+    tables: () => engine.tables(),
+    reset: async () => {
+      state.requests.length = 0;
+      state.jobs.clear();
+      state.objects.clear();
+      state.inserted.length = 0;
+      state.conflicts.length = 0;
+      state.failJob = () => undefined;
+      state.answer = undefined;
+      await engine.reset();
+    },
+    close: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      engine.close();
+    },
+  });
+  return fake;
 }

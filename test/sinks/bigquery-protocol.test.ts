@@ -2,11 +2,11 @@
  * The BigQuery commit (sinks/bigquery/commit.ts, pipelines/beam/cloud-commit.ts)
  * through the official @google-cloud/bigquery and @google-cloud/storage
  * clients, against a local server that speaks the BigQuery REST v2 and GCS
- * JSON APIs (test/helpers/bigquery-server.ts). The server runs no SQL: it
- * answers as BigQuery does (jobs RUNNING then DONE, errorResult when told to
- * fail, 409 for an existing job id), executes load jobs against the staging
- * objects, and records every request, so the tests check what the commit
- * code sends and how it reacts.
+ * JSON APIs (test/helpers/bigquery-server.ts). The server answers as
+ * BigQuery does (jobs RUNNING then DONE, errorResult when told to fail, 409
+ * for an existing job id), runs load jobs against the staging objects and the
+ * GoogleSQL of query jobs on DuckDB, and records every request, so the tests
+ * check what the commit code sends, how it reacts, and the rows it leaves.
  */
 import diagnostics from "node:diagnostics_channel";
 import fs from "node:fs";
@@ -17,7 +17,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CloudCommit, type CloudSinkInit } from "../../pipelines/beam/cloud-commit.js";
 import { EVENT_TABLES } from "../../schemas/silver.js";
 import { BigQueryCommitter, type CommitRequest, jobId } from "../../sinks/bigquery/commit.js";
-import { type BigQueryDatasets, DEAD_LETTER_COLUMNS, loadSchema } from "../../sinks/bigquery/ddl.js";
+import { type BigQueryDatasets, DEAD_LETTER_COLUMNS, allBigQueryDdl, loadSchema } from "../../sinks/bigquery/ddl.js";
 import { GcsBronze } from "../../sinks/gcs/bronze-objects.js";
 import { loadKeys } from "../../sinks/keys/local-keys.js";
 import { decode } from "../../transforms/decode.js";
@@ -66,26 +66,51 @@ afterAll(async () => {
   await fake?.close();
 });
 
-beforeEach(() => {
+/** Forgets the request log and the jobs (after a test's own set-up). */
+function clearLogs(): void {
   outgoing.length = 0;
   fake.requests.length = 0;
   fake.inserted.length = 0;
   fake.conflicts.length = 0;
   fake.jobs.clear();
-  fake.tables.clear();
-  fake.objects.clear();
-  fake.failJob = () => undefined;
-  fake.answer = () => ({ fields: [], rows: [] });
+}
+
+/** GoogleSQL through the official client, as a deployer or an earlier batch would have run it. */
+async function run(query: string): Promise<void> {
+  await bq.query({ query, location: LOCATION });
+}
+
+beforeEach(async () => {
+  await fake.reset();
+  for (const sql of allBigQueryDdl(datasets)) await run(sql);
+  clearLogs();
 });
 
+/** Rows in key order (a table has none of its own). */
+const sortedBy = (key: string, rows: Record<string, unknown>[]) => [...rows].sort((a, b) => String(a[key]).localeCompare(String(b[key])));
+
+/** A row without its NULL columns, to compare with the NDJSON line it was loaded from. */
+const present = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null));
+
+const event = (event_id: string, event_type: string, event_date: string, extra: Record<string, unknown>) => ({
+  event_id,
+  event_type,
+  schema_version: 1,
+  event_time: `${event_date}T10:00:00.000Z`,
+  event_date,
+  source: "order-service",
+  ...extra,
+  pii_key_id: "tk-1",
+  ingested_at: "2026-11-25T10:05:00.000Z",
+});
 const orderLines = [
-  { event_id: "e-1", event_type: "order_created", event_date: "2026-11-25", order_id: "o-1" },
-  { event_id: "e-2", event_type: "order_paid", event_date: "2026-11-25", order_id: "o-1" },
-  { event_id: "e-3", event_type: "order_created", event_date: "2026-11-24", order_id: "o-2" },
+  event("e-1", "order_created", "2026-11-25", { order_id: "o-1" }),
+  event("e-2", "order_paid", "2026-11-25", { order_id: "o-1" }),
+  event("e-3", "order_created", "2026-11-24", { order_id: "o-2" }),
 ];
 const paymentLines = [
-  { event_id: "p-1", event_type: "payment_authorized", event_date: "2026-11-25", payment_id: "pay-1" },
-  { event_id: "p-2", event_type: "payment_captured", event_date: "2026-11-25", payment_id: "pay-1" },
+  event("p-1", "payment_authorized", "2026-11-25", { payment_id: "pay-1", order_id: "o-1", amount_minor: 1250, currency: "EUR" }),
+  event("p-2", "payment_captured", "2026-11-25", { payment_id: "pay-1", order_id: "o-1", amount_minor: 1250, currency: "EUR" }),
 ];
 const deadLetterLines = [
   { dl_id: "d1", reason: "malformed_json", detail: "x", paths: [], stage: "decode", raw: "e30=", received_at: "2026-11-25T10:00:00.000Z" },
@@ -158,10 +183,10 @@ describe("BigQueryCommitter (sinks/bigquery/commit.ts) against the BigQuery REST
     expect(order.schema.fields).toEqual(loadSchema(EVENT_TABLES.order.columns));
     expect(loads[2]!.configuration.load.schema.fields).toEqual(loadSchema(DEAD_LETTER_COLUMNS));
     // What the load jobs put in the staging tables is exactly the batch's rows.
-    const stagingTable = (part: string) => fake.tables.get(`${PROJECT}.staging.${`${batch}_${part}`.replace(/-/g, "_")}`);
-    expect(stagingTable("order")).toEqual(orderLines);
-    expect(stagingTable("payment")).toEqual(paymentLines);
-    expect(stagingTable("dead_letters")).toEqual(deadLetterLines);
+    const stagingTable = async (part: string) => (await fake.rows(`${PROJECT}.staging.${`${batch}_${part}`.replace(/-/g, "_")}`)).map(present);
+    expect(await stagingTable("order")).toEqual(orderLines);
+    expect(await stagingTable("payment")).toEqual(paymentLines);
+    expect(await stagingTable("dead_letters")).toEqual(deadLetterLines.map(present));
 
     // The commit: one query job, after every load, under its deterministic id.
     const commits = queryJobs();
@@ -210,6 +235,14 @@ describe("BigQueryCommitter (sinks/bigquery/commit.ts) against the BigQuery REST
     // Every @name in the script has a parameter.
     for (const [, name] of sql.matchAll(/@(\w+)/g)) expect(param(params, name!), name).toBeDefined();
 
+    // The transaction ran: the targets hold the batch's rows, the dead letters once each, and the manifest.
+    expect(fake.jobs.get(`${jobId(batch, "commit")}_0`)!.status).toEqual({ state: "DONE" });
+    expect(sortedBy("event_id", await fake.rows(`${PROJECT}.silver.order_events`)).map(present)).toEqual(orderLines);
+    expect(sortedBy("event_id", await fake.rows(`${PROJECT}.silver.payment_events`)).map(present)).toEqual(paymentLines);
+    expect(sortedBy("dl_id", await fake.rows(`${PROJECT}.ops.dead_letters`)).map(present)).toEqual(deadLetterLines.map((l) => ({ ...present(l), batch_name: batch })));
+    const [manifestRow] = await fake.rows(`${PROJECT}.ops.batches`);
+    expect(manifestRow).toMatchObject({ batch_name: batch, origin: "pubsub:events-sub", read: 7, valid: 5, duplicates: 0, dead_lettered: 2, pans_redacted: 1, bronze_partitions: req.manifest.bronze_partitions });
+
     expectOnlyFakeTraffic();
   });
 
@@ -223,6 +256,8 @@ describe("BigQueryCommitter (sinks/bigquery/commit.ts) against the BigQuery REST
     await committer.commit(req);
     expect(fake.inserted).toEqual(first); // no new job
     expect(fake.conflicts).toEqual(first); // every id was tried again and found
+    expect(await fake.rows(`${PROJECT}.silver.order_events`)).toHaveLength(orderLines.length);
+    expect(await fake.rows(`${PROJECT}.ops.batches`)).toHaveLength(1);
     // Attaching means polling the existing job by id, in the job's location.
     const gets = fake.requests.filter((r) => r.method === "GET" && r.path.includes("/jobs/"));
     for (const id of first) expect(gets.some((g) => g.path.endsWith(`/jobs/${id}`) && g.query.get("location") === LOCATION)).toBe(true);
@@ -239,6 +274,7 @@ describe("BigQueryCommitter (sinks/bigquery/commit.ts) against the BigQuery REST
     fake.inserted.length = 0;
     await committer.commit(req);
     expect(fake.inserted).toEqual([]); // _0 is found failed, _1 is found done
+    expect(sortedBy("event_id", await fake.rows(`${PROJECT}.silver.order_events`)).map((r) => r.event_id)).toEqual(["e-1", "e-2", "e-3"]);
   });
 
   it("a commit whose every attempt fails rejects with the job and BigQuery's message; nothing is committed", async () => {
@@ -251,6 +287,7 @@ describe("BigQueryCommitter (sinks/bigquery/commit.ts) against the BigQuery REST
     const commits = fake.inserted.filter((id) => id.includes("_commit_"));
     expect(commits).toEqual(Array.from({ length: 8 }, (_, i) => `${jobId(batch, "commit")}_${i}`));
     expect(commits.every((id) => fake.jobs.get(id)!.status.errorResult)).toBe(true);
+    for (const t of ["silver.order_events", "silver.payment_events", "ops.dead_letters", "ops.batches"]) expect(await fake.rows(`${PROJECT}.${t}`), t).toEqual([]);
   }, 60_000);
 
   it("a load that fails rejects before any commit job is created", async () => {
@@ -270,15 +307,17 @@ describe("BigQueryCommitter (sinks/bigquery/commit.ts) against the BigQuery REST
     await committer.commit(req);
     const done = [...fake.jobs.values()].filter((j) => j.configuration.query && j.status.state === "DONE" && !j.status.errorResult);
     expect(done.map((j) => j.jobReference.jobId)).toEqual([`${jobId(batch, "commit")}_8`]);
+    expect(await fake.rows(`${PROJECT}.ops.batches`)).toHaveLength(1);
   }, 60_000);
 
   it("reads the manifest, existing event ids and subject keys with parameterized jobs.query calls", async () => {
-    fake.answer = ({ query }) => {
-      if (query.includes(".ops.batches`")) return { fields: [{ name: "p", type: "STRING" }], rows: [{ p: '["a/dt=2026-11-25/hour=10"]' }] };
-      if (query.includes("UNION ALL")) return { fields: [{ name: "event_id", type: "STRING" }], rows: [{ event_id: "e-2" }] };
-      if (query.startsWith("SELECT kid")) return { fields: [{ name: "kid", type: "STRING" }, { name: "w", type: "STRING" }], rows: [{ kid: "k1", w: Buffer.from("wrapped").toString("base64") }] };
-      return { fields: [], rows: [] };
-    };
+    // What earlier batches left: one manifest, one order event (e-2), one subject key (k1).
+    await run(`INSERT INTO \`${PROJECT}.ops.batches\` (batch_name, committed_at, origin, read, valid, duplicates, dead_lettered, pans_redacted, bronze_partitions)
+      VALUES ('b-1', CURRENT_TIMESTAMP(), 'pubsub:events-sub', 1, 1, 0, 0, 0, JSON '["a/dt=2026-11-25/hour=10"]')`);
+    await run(`INSERT INTO \`${PROJECT}.silver.order_events\` (event_id, event_type, schema_version, event_time, event_date, source, order_id, pii_key_id, ingested_at)
+      VALUES ('e-2', 'order_paid', 1, TIMESTAMP '2026-11-25 10:00:00+00', DATE '2026-11-25', 'order-service', 'o-1', 'tk-1', CURRENT_TIMESTAMP())`);
+    await run(`INSERT INTO \`${PROJECT}.ops.subject_keys\` (kid, wrapped_key, kek_id, created_at) VALUES ('k1', b'wrapped', 'kek-0', CURRENT_TIMESTAMP())`);
+    clearLogs();
     expect(await committer.committedBatch("b-1")).toEqual({ bronze_partitions: ["a/dt=2026-11-25/hour=10"] });
     const ids = await committer.existingEventIds(
       new Map([
@@ -310,15 +349,22 @@ describe("BigQueryCommitter (sinks/bigquery/commit.ts) against the BigQuery REST
       parameterValue: { arrayValues: [{ structValues: { kid: { value: "k2" }, w: { value: Buffer.from("w2").toString("base64") }, kek: { value: "kek-1" } } }] },
     });
 
-    fake.answer = () => ({ fields: [{ name: "p", type: "STRING" }], rows: [] });
+    // The insert-if-absent stored k2 and left k1 alone.
+    const stored = new Map((await fake.rows(`${PROJECT}.ops.subject_keys`)).map((r) => [r.kid, r]));
+    expect([...stored.keys()].sort()).toEqual(["k1", "k2"]);
+    expect(stored.get("k1")).toMatchObject({ wrapped_key: Buffer.from("wrapped").toString("base64"), kek_id: "kek-0" });
+    expect(stored.get("k2")).toMatchObject({ wrapped_key: Buffer.from("w2").toString("base64"), kek_id: "kek-1" });
+
     expect(await committer.committedBatch("b-2")).toBeUndefined();
     expectOnlyFakeTraffic();
   });
 
   it("drops staging tables, ignoring ones already gone", async () => {
-    fake.tables.set(`${PROJECT}.staging.b_9_order`, []);
+    await run(`CREATE TABLE \`${PROJECT}.staging.b_9_order\` (event_id STRING)`);
+    clearLogs();
+    expect(await fake.tables()).toContain("staging.b_9_order");
     await committer.dropStaging("b-9", ["order", "payment"]);
-    expect(fake.tables.size).toBe(0);
+    expect((await fake.tables()).filter((t) => t.startsWith("staging."))).toEqual([]);
     expect(fake.requests.filter((r) => r.method === "DELETE").map((r) => r.path).sort()).toEqual([
       `/bigquery/v2/projects/${PROJECT}/datasets/staging/tables/b_9_order`,
       `/bigquery/v2/projects/${PROJECT}/datasets/staging/tables/b_9_payment`,
@@ -365,14 +411,22 @@ describe("CloudCommit (pipelines/beam/cloud-commit.ts) dead letters against the 
     expect(queryJobs()).toHaveLength(1);
     expect(queryJobs()[0]!.configuration.query.query).toContain("MERGE `ecom-test.ops.dead_letters` T");
     expect(fake.objects.has("staging-b/staging/dl_ecom-ingest_1764064800000_0/dead_letters.ndjson")).toBe(false);
-    expect([...fake.tables.keys()]).toEqual([]);
+    expect((await fake.tables()).filter((t) => t.startsWith("staging."))).toEqual([]);
+    // Committed: the two distinct dead letters once each, under the batch, and its manifest.
+    const stored = await fake.rows(`${PROJECT}.ops.dead_letters`);
+    expect(stored.map((r) => [r.reason, Buffer.from(r.raw as string, "base64").toString(), r.batch_name]).sort()).toEqual([
+      ["malformed_json", "{not json", "dl_ecom-ingest_1764064800000_0"],
+      ["not_an_object", "[1,2]", "dl_ecom-ingest_1764064800000_0"],
+    ]);
+    expect(await fake.rows(`${PROJECT}.ops.batches`)).toEqual([expect.objectContaining({ batch_name: "dl_ecom-ingest_1764064800000_0", read: 3, dead_lettered: 3, bronze_partitions: [] })]);
     expectOnlyFakeTraffic();
   });
 
   it("skips a batch the manifest table already records: no upload, no job", async () => {
     cloud = await open();
-    fake.requests.length = 0;
-    fake.answer = ({ query }) => (query.includes(".ops.batches`") ? { fields: [{ name: "p", type: "STRING" }], rows: [{ p: "[]" }] } : { fields: [], rows: [] });
+    await run(`INSERT INTO \`${PROJECT}.ops.batches\` (batch_name, committed_at, origin, read, valid, duplicates, dead_lettered, pans_redacted, bronze_partitions)
+      VALUES ('dl_ecom-ingest_1764064800000_1', CURRENT_TIMESTAMP(), 'pubsub:events-sub', 3, 0, 0, 3, 0, JSON '[]')`);
+    clearLogs();
     const result = await cloud.commitDeadLetters("dl_ecom-ingest_1764064800000_1", dls);
     expect(result).toMatchObject({ alreadyCommitted: true, dead_lettered: 0 });
     expect(jobInserts()).toEqual([]);
@@ -385,7 +439,9 @@ describe("CloudCommit (pipelines/beam/cloud-commit.ts) dead letters against the 
     cloud = await open();
     fake.failJob = (j) => (j.configuration.query ? "Transaction is aborted due to concurrent update" : undefined);
     await expect(cloud.commitDeadLetters("dl_ecom-ingest_1764064800000_2", dls)).rejects.toThrow(/BigQuery job .*_commit failed 8 times; last error: Transaction is aborted/);
-    // The staging table and object stay for the retry (they expire on their own).
+    // The staging table and object stay for the retry (they expire on their own); nothing reached the targets.
     expect(fake.requests.filter((r) => r.method === "DELETE")).toEqual([]);
+    expect(await fake.tables()).toContain("staging.dl_ecom_ingest_1764064800000_2_dead_letters");
+    expect(await fake.rows(`${PROJECT}.ops.dead_letters`)).toEqual([]);
   }, 60_000);
 });

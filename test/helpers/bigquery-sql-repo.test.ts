@@ -1,0 +1,205 @@
+/**
+ * The repository's own BigQuery SQL, executed by the fake BigQuery through the
+ * official client, against what the local DuckDB platform computes from the
+ * same input:
+ *
+ *   1. `allBigQueryDdl` creates every Silver and ops table and the state views,
+ *      with the columns, types and modes of schemas/silver.ts;
+ *   2. `BigQueryCommitter.commit` (staging loads + the MERGE script) commits
+ *      a locally ingested Silver exactly, and a retried batch adds nothing;
+ *   3. the state views give the local state tables' rows;
+ *   4. the generated Gold SQL (infra/bigquery/gold/ddl.sql, rebuild.sql and
+ *      the scheduled refresh.sql) gives the DuckDB Gold executor's rows over
+ *      the same Silver: a full rebuild, then an incremental refresh that only
+ *      sees the rows of a second ingest.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { Storage } from "@google-cloud/storage";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GOLD_MODELS } from "../../gold/models/index.js";
+import { goldOf, registerGold } from "../../gold/register.js";
+import { Engine } from "../../pipelines/local/engine.js";
+import type { Domain } from "../../schemas/registry.js";
+import { EVENT_TABLES, STATE_TABLES } from "../../schemas/silver.js";
+import { BigQueryCommitter, type CommitRequest } from "../../sinks/bigquery/commit.js";
+import { type BigQueryDatasets, allBigQueryDdl, loadSchema } from "../../sinks/bigquery/ddl.js";
+import { GcsBronze } from "../../sinks/gcs/bronze-objects.js";
+import { takeMessages } from "../../sources/dev/generator/index.js";
+import { GEN, type Row } from "../gold/expected.js";
+import { expectSameGold, expectSameRows, goldSnapshot, ingest, tempDir } from "../gold/helpers.js";
+import { type FakeBigQueryClient, fakeBigQueryClient } from "./bigquery-client.js";
+
+const PROJECT = "ecom-test";
+const LOCATION = "EU";
+const datasets: BigQueryDatasets = { project: PROJECT, silver: "silver", ops: "ops", staging: "staging" };
+const DOMAINS = Object.keys(EVENT_TABLES) as Domain[];
+const GOLD_SQL = path.join(import.meta.dirname, "../../infra/bigquery/gold");
+
+let client: FakeBigQueryClient;
+let committer: BigQueryCommitter;
+let staging: GcsBronze;
+let engine: Engine;
+let dir: string;
+
+/** Seeded traffic across midnight (two UTC days, several hours), in two halves. */
+const messages = takeMessages({ ...GEN, ratePerSecond: 3, startTime: new Date("2026-03-01T23:20:00Z") }, 8_000);
+const [firstHalf, secondHalf] = [messages.slice(0, 5_000), messages.slice(5_000)];
+
+async function run(query: string): Promise<Record<string, any>[]> {
+  const [rows] = await client.bq.query({ query, location: LOCATION });
+  return rows as Record<string, any>[];
+}
+
+/** A multi-statement script as a query job, as the scheduler runs it. */
+async function script(query: string): Promise<void> {
+  const [job] = await client.bq.createQueryJob({ query, location: LOCATION });
+  await job.promise();
+}
+
+/** A Silver row as an NDJSON load line: JSON values, timestamps as ISO text. */
+type Line = Record<string, unknown>;
+
+/** The local Silver rows of a domain as NDJSON load lines (the shape silverLoadLine gives), by event_id. */
+async function localSilver(domain: Domain): Promise<Line[]> {
+  const t = EVENT_TABLES[domain];
+  const cols = t.columns.map((c) =>
+    c.type === "TIMESTAMP" ? `strftime(${c.name}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${c.name}` : c.type === "DATE" ? `strftime(${c.name}, '%Y-%m-%d') AS ${c.name}` : c.name,
+  );
+  const rows = await engine.store.query(`SELECT CAST(to_json(r) AS VARCHAR) AS line FROM (SELECT ${cols.join(", ")} FROM silver.${t.name}) AS r`);
+  return rows.map((r) => JSON.parse(r.line as string) as Line).sort((a, b) => String(a.event_id).localeCompare(String(b.event_id)));
+}
+
+/** Stages the whole local Silver and commits it through the committer as one batch. */
+async function commitLocalSilver(batch: string): Promise<Record<Domain, Line[]>> {
+  const lines = {} as Record<Domain, Line[]>;
+  const silver: CommitRequest["silver"] = {};
+  for (const d of DOMAINS) {
+    lines[d] = await localSilver(d);
+    const uri = await staging.putStaging(`staging/${batch}/${d}.ndjson`, lines[d].map((r) => JSON.stringify(r)));
+    silver[d] = { uri, dates: [...new Set(lines[d].map((r) => r.event_date as string))] };
+  }
+  const valid = DOMAINS.reduce((n, d) => n + lines[d].length, 0);
+  await committer.commit({
+    manifest: { batch_name: batch, origin: "test", read: valid, valid, duplicates: 0, dead_lettered: 0, pans_redacted: 0, bronze_partitions: [] },
+    silver,
+  });
+  return lines;
+}
+
+const byId = (rows: Line[]) => [...rows].sort((a, b) => String(a.event_id).localeCompare(String(b.event_id)));
+
+/** Every Gold table read back through the official client, in goldSnapshot's shape (DATE text, TIMESTAMP epoch ms). */
+async function fakeGold(): Promise<Record<string, Row[]>> {
+  const out: Record<string, Row[]> = {};
+  for (const m of GOLD_MODELS) {
+    const rows = await run(`SELECT * FROM gold.${m.name}`);
+    out[m.name] = rows.map((r) =>
+      Object.fromEntries(
+        m.columns.map((c) => {
+          const v = r[c.name];
+          if (v === null) return [c.name, null];
+          return [c.name, c.type === "DATE" ? v.value : c.type === "TIMESTAMP" ? Date.parse(v.value) : v];
+        }),
+      ),
+    );
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  client = await fakeBigQueryClient(PROJECT);
+  committer = new BigQueryCommitter(client.bq, datasets, LOCATION);
+  staging = new GcsBronze(new Storage({ projectId: PROJECT, apiEndpoint: client.fake.endpoint }), { bucket: "staging-b", prefix: "staging" });
+  dir = tempDir("bq-repo-sql");
+  engine = await Engine.open(dir);
+  await registerGold(engine);
+  for (let i = 0; i < firstHalf.length; i += 1_250) await ingest(engine, firstHalf.slice(i, i + 1_250));
+});
+
+afterAll(async () => {
+  engine?.close();
+  await client?.restore();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the repository's BigQuery SQL on the fake BigQuery", () => {
+  it("allBigQueryDdl creates every table and view with the columns, types and modes of schemas/silver.ts, and runs again harmlessly", async () => {
+    for (let pass = 0; pass < 2; pass++) for (const sql of allBigQueryDdl(datasets)) await run(sql);
+    const events = Object.values(EVENT_TABLES).map((t) => `silver.${t.name}`);
+    const views = STATE_TABLES.map((t) => `silver.${t.name}`);
+    expect(await client.fake.tables()).toEqual([...["ops.batches", "ops.dead_letters", "ops.subject_keys"], ...events, ...views].sort());
+    const legacy: Record<string, string> = { INT64: "INTEGER", BOOL: "BOOLEAN" };
+    for (const t of Object.values(EVENT_TABLES)) {
+      const [meta] = await client.bq.dataset("silver").table(t.name).getMetadata();
+      expect(meta.type, t.name).toBe("TABLE");
+      expect(meta.schema.fields, t.name).toEqual(loadSchema(t.columns).map((f) => ({ ...f, type: legacy[f.type] ?? f.type })));
+    }
+    for (const t of STATE_TABLES) {
+      const [meta] = await client.bq.dataset("silver").table(t.name).getMetadata();
+      expect(meta.type, t.name).toBe("VIEW");
+      expect(meta.schema.fields.map((f: { name: string }) => f.name), t.name).toEqual(t.columns.map((c) => c.name).filter((c) => c !== "updated_at"));
+    }
+    const [exists] = await client.bq.dataset("staging").exists();
+    expect(exists).toBe(true);
+  });
+
+  it("BigQueryCommitter.commit commits a locally ingested Silver exactly; the same rows again in another batch add nothing", async () => {
+    const lines = await commitLocalSilver("ev_first_0");
+    for (const d of DOMAINS) {
+      expect(lines[d].length, d).toBeGreaterThan(0);
+      expect(byId(await client.fake.rows(`${PROJECT}.silver.${EVENT_TABLES[d].name}`)), d).toEqual(lines[d]);
+    }
+    await commitLocalSilver("ev_first_retry_0");
+    for (const d of DOMAINS) expect(await client.fake.rows(`${PROJECT}.silver.${EVENT_TABLES[d].name}`), d).toHaveLength(lines[d].length);
+    expect((await client.fake.rows(`${PROJECT}.ops.batches`)).map((b) => b.batch_name).sort()).toEqual(["ev_first_0", "ev_first_retry_0"]);
+    const ids = new Map([["order" as Domain, { ids: lines.order.map((r) => r.event_id as string).concat("not-there"), dates: [...new Set(lines.order.map((r) => r.event_date as string))] }]]);
+    expect((await committer.existingEventIds(ids)).size).toBe(lines.order.length);
+  });
+
+  it("the state views (silver.orders, payments, inventory) give the local state tables' rows", async () => {
+    for (const t of STATE_TABLES) {
+      const cols = t.columns.filter((c) => c.name !== "updated_at");
+      const key = cols.filter((c) => c.key).map((c) => c.name);
+      const select = cols.map((c) => (c.type === "TIMESTAMP" ? `strftime(${c.name}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${c.name}` : c.name));
+      const local = (await engine.store.query(`SELECT ${select.join(", ")} FROM silver.${t.name} ORDER BY ${key.join(", ")}`)) as Row[];
+      const remote = await client.fake.query(`SELECT ${cols.map((c) => c.name).join(", ")} FROM silver.${t.name} ORDER BY ${key.join(", ")}`);
+      expect(local.length, t.name).toBeGreaterThan(0);
+      const number = (c: { name: string; type: string }, v: unknown) => (c.type === "INT64" && v !== null ? Number(v) : v);
+      expect(remote, t.name).toEqual(local.map((r) => Object.fromEntries(cols.map((c) => [c.name, number(c, r[c.name])]))));
+    }
+  });
+
+  it("ddl.sql and rebuild.sql give the DuckDB Gold executor's rows; refresh.sql after a second ingest recomputes only its windows and agrees again", async () => {
+    await script(fs.readFileSync(path.join(GOLD_SQL, "ddl.sql"), "utf8"));
+    await script(fs.readFileSync(path.join(GOLD_SQL, "rebuild.sql"), "utf8"));
+    const local = await goldSnapshot(engine.store);
+    for (const m of GOLD_MODELS) expect(local[m.name]!.length, m.name).toBeGreaterThan(0);
+    expectSameGold(await fakeGold(), local);
+
+    // The refresh's clock: everything committed so far counts as read by the last run.
+    const [{ through }] = await run(`SELECT MAX(ingested_at) AS through FROM (SELECT ingested_at FROM silver.order_events UNION ALL SELECT ingested_at FROM silver.clickstream_events
+      UNION ALL SELECT ingested_at FROM silver.payment_events UNION ALL SELECT ingested_at FROM silver.inventory_events UNION ALL SELECT ingested_at FROM silver.customer_events)`);
+    await run(`UPDATE ops.gold_refresh_state SET ts = TIMESTAMP_ADD(TIMESTAMP '${through.value}', INTERVAL 10 MINUTE) WHERE name = 'ingested_through'`);
+
+    // A marker in the first minute, which the second ingest (later events) does not touch: an incremental refresh leaves it.
+    const [{ first }] = await run(`SELECT MIN(minute) AS first FROM gold.revenue_by_minute`);
+    await run(`UPDATE gold.revenue_by_minute SET orders = -1 WHERE minute = TIMESTAMP '${first.value}'`);
+
+    await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < secondHalf.length; i += 1_000) await ingest(engine, secondHalf.slice(i, i + 1_000));
+    expect(await goldOf(engine)!.gold.pending()).toBe(0);
+    await commitLocalSilver("ev_second_0");
+    await script(fs.readFileSync(path.join(GOLD_SQL, "refresh.sql"), "utf8"));
+    const refreshed = await goldSnapshot(engine.store);
+    const remote = await fakeGold();
+    const firstMinute = Date.parse(first.value);
+    expect(remote.revenue_by_minute!.filter((r) => r.minute === firstMinute).map((r) => r.orders)).toEqual([-1]);
+    expect(refreshed.revenue_by_minute!.filter((r) => r.minute === firstMinute)).toEqual(local.revenue_by_minute!.filter((r) => r.minute === firstMinute));
+    remote.revenue_by_minute = remote.revenue_by_minute!.filter((r) => r.minute !== firstMinute);
+    refreshed.revenue_by_minute = refreshed.revenue_by_minute!.filter((r) => r.minute !== firstMinute);
+    for (const m of GOLD_MODELS) expectSameRows(m.name, remote[m.name]!, refreshed[m.name]!);
+    expect([...new Set(refreshed.daily_revenue!.map((r) => r.date))]).toEqual(["2026-03-01", "2026-03-02"]);
+    expect((await run(`SELECT name FROM ops.gold_refresh_state ORDER BY name`)).map((r) => r.name)).toEqual(["ingested_through", "newest_event_time"]);
+  });
+});
