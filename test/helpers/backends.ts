@@ -51,6 +51,17 @@ export interface Backend {
 const registry = createRegistry();
 const steps = elementSteps(registry);
 
+/** One set of keys for every backend this process opens, so tokens can be compared across them. */
+let sharedKeys: string | undefined;
+function keysInto(dir: string): void {
+  if (!sharedKeys) {
+    sharedKeys = tempDir("backend-keys");
+    loadKeys(sharedKeys, true);
+  }
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.cpSync(path.join(sharedKeys, "keys"), path.join(dir, "keys"), { recursive: true });
+}
+
 /** Values as both backends can be compared: timestamps and dates as ISO text, big integers as numbers. */
 export function normalize(row: Row): Row {
   const out: Row = {};
@@ -75,8 +86,8 @@ export function duckdbBackend(): Backend {
     sentSql: () => [],
     dispose: async () => fs.rmSync(dir, { recursive: true, force: true }),
     async open() {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const keys = loadKeys(dir, !fs.existsSync(path.join(dir, "ecom.duckdb")));
+      if (!fs.existsSync(path.join(dir, "keys"))) keysInto(dir);
+      const keys = loadKeys(dir, false);
       const store = await DuckDbStore.open(path.join(dir, "ecom.duckdb"));
       const bronze = new LocalBronze(dir);
       await recover(store, bronze);
@@ -110,7 +121,8 @@ export async function bigqueryBackend(): Promise<Backend> {
   const bq = new BigQuery({ projectId: DATASETS.project, apiEndpoint: fake.endpoint });
   const storage = new Storage({ projectId: DATASETS.project, apiEndpoint: fake.endpoint });
   for (const sql of allBigQueryDdl(DATASETS)) await bq.query({ query: sql, location: "EU" });
-  const keys = loadKeys(dir, true);
+  keysInto(dir);
+  const keys = loadKeys(dir, false);
   return {
     name: "bigquery",
     sentSql: () => [...fake.jobs.values()].map((j) => j.configuration.query?.query as string | undefined).filter((q): q is string => q !== undefined),
@@ -125,7 +137,10 @@ export async function bigqueryBackend(): Promise<Backend> {
         commit: (messages, attempt) => commitWith(roles, keys.tokenKey, messages, attempt.name, attempt.fault),
         rows: async (table, orderBy) => {
           const [dataset, name] = table.split(".");
-          return (await fake.query(`SELECT * FROM "${dataset}"."${name}" ORDER BY ${orderBy}`)).map(normalize);
+          // 64-bit integers (a named batch's id) come back as text: a JS number cannot hold them.
+          const cols = await fake.query(`SELECT column_name AS c, data_type AS t FROM information_schema.columns WHERE table_schema = '${dataset}' AND table_name = '${name}' ORDER BY ordinal_position`);
+          const select = cols.map((c) => (c.t === "BIGINT" ? `CAST("${c.c}" AS VARCHAR) AS "${c.c}"` : `"${c.c}"`)).join(", ");
+          return (await fake.query(`SELECT ${select} FROM "${dataset}"."${name}" ORDER BY ${orderBy}`)).map(normalize);
         },
         bronze: async () => {
           const out = new Map<string, string[]>();

@@ -14,6 +14,7 @@
  *   GCS       POST   /upload/storage/v1/b/:b/o                     multipart upload
  *             GET    /storage/v1/b/:b/o/:o[?alt=media]             metadata / download
  *             DELETE /storage/v1/b/:b/o/:o                         delete
+ *             POST   /storage/v1/b/:b/o/:o/rewriteTo/b/:b2/o/:o2   copy; ifGenerationMatch=0 gives 412 when the target exists
  *
  * It runs what the jobs ask for on an in-memory DuckDB (bigquery-engine.ts),
  * a schema per dataset: query jobs execute their GoogleSQL translated by
@@ -423,6 +424,14 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
       const name = url.searchParams.get("name") ?? (meta.name as string);
       state.objects.set(`${m[1]}/${name}`, media);
       return send(res, 200, gcsMeta(m[1]!, name));
+    }
+    if (req.method === "POST" && (m = /^\/storage\/v1\/b\/([^/]+)\/o\/([^/]+)\/rewriteTo\/b\/([^/]+)\/o\/([^/]+)$/.exec(p))) {
+      const [src, dst] = [`${m[1]}/${decodeURIComponent(m[2]!)}`, `${m[3]}/${decodeURIComponent(m[4]!)}`];
+      if (url.searchParams.get("ifGenerationMatch") === "0" && state.objects.has(dst)) return apiError(res, 412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.", "FAILED_PRECONDITION");
+      const body = state.objects.get(src);
+      if (!body) return apiError(res, 404, "notFound", "No such object", "NOT_FOUND");
+      state.objects.set(dst, body);
+      return send(res, 200, { kind: "storage#rewriteResponse", done: true, totalBytesRewritten: String(body.length), objectSize: String(body.length), resource: gcsMeta(m[3]!, decodeURIComponent(m[4]!)) });
     }
     if ((m = /^\/(?:download\/)?storage\/v1\/b\/([^/]+)\/o\/([^/]+)$/.exec(p))) {
       const name = decodeURIComponent(m[2]!);

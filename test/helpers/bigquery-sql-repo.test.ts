@@ -3,11 +3,12 @@
  * official client, against what the local DuckDB platform computes from the
  * same input:
  *
- *   1. `allBigQueryDdl` creates every Silver and ops table and the state views,
- *      with the columns, types and modes of schemas/silver.ts;
- *   2. `BigQueryCommitter.commit` (staging loads + the MERGE script) commits
- *      a locally ingested Silver exactly, and a retried batch adds nothing;
- *   3. the state views give the local state tables' rows;
+ *   1. `allBigQueryDdl` creates every Silver and ops table, with the columns,
+ *      types and modes of the declarations (schemas/silver.ts, schemas/ops.ts);
+ *   2. the one commit with BigQuery in the warehouse role (staging loads + the
+ *      MERGE script) gives the Silver rows the local runner gives for the same
+ *      events, and a retried batch adds nothing;
+ *   3. its state tables (merged in the batch transaction) give the local state tables' rows;
  *   4. the generated Gold SQL (infra/bigquery/gold/ddl.sql, rebuild.sql and
  *      the scheduled refresh.sql) gives the DuckDB Gold executor's rows over
  *      the same Silver: a full rebuild, then an incremental refresh that only
@@ -19,13 +20,19 @@ import { Storage } from "@google-cloud/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GOLD_MODELS } from "../../gold/models/index.js";
 import { goldOf, registerGold } from "../../gold/register.js";
+import { type CommitRoles, commitBatch } from "../../pipelines/commit.js";
+import { elementSteps } from "../../pipelines/ingest-steps.js";
 import { Engine } from "../../pipelines/local/engine.js";
-import type { Domain } from "../../schemas/registry.js";
+import { parseBatch } from "../../pipelines/parse-batch.js";
+import { OPS_TABLES } from "../../schemas/ops.js";
+import { type Domain, createRegistry } from "../../schemas/registry.js";
 import { EVENT_TABLES, STATE_TABLES } from "../../schemas/silver.js";
-import { BigQueryCommitter, type CommitRequest } from "../../sinks/bigquery/commit.js";
 import { type BigQueryDatasets, allBigQueryDdl, loadSchema } from "../../sinks/bigquery/ddl.js";
+import { BigQueryKeyStore } from "../../sinks/bigquery/keys.js";
+import { BigQueryStore } from "../../sinks/bigquery/store.js";
 import { GcsBronze } from "../../sinks/gcs/bronze-objects.js";
-import { takeMessages } from "../../sources/dev/generator/index.js";
+import { localKeyWrapper } from "../../sinks/keys/subject-keys.js";
+import { type GeneratedMessage, takeMessages } from "../../sources/dev/generator/index.js";
 import { GEN, type Row } from "../gold/expected.js";
 import { expectSameGold, expectSameRows, goldSnapshot, ingest, tempDir } from "../gold/helpers.js";
 import { type FakeBigQueryClient, fakeBigQueryClient } from "./bigquery-client.js";
@@ -37,8 +44,7 @@ const DOMAINS = Object.keys(EVENT_TABLES) as Domain[];
 const GOLD_SQL = path.join(import.meta.dirname, "../../infra/bigquery/gold");
 
 let client: FakeBigQueryClient;
-let committer: BigQueryCommitter;
-let staging: GcsBronze;
+let roles: CommitRoles;
 let engine: Engine;
 let dir: string;
 
@@ -60,31 +66,28 @@ async function script(query: string): Promise<void> {
 /** A Silver row as an NDJSON load line: JSON values, timestamps as ISO text. */
 type Line = Record<string, unknown>;
 
-/** The local Silver rows of a domain as NDJSON load lines (the shape silverLoadLine gives), by event_id. */
+/** The local Silver rows of a domain as load lines (the shape silverLoadLine gives), by event_id, without ingested_at (each store stamps its own). */
 async function localSilver(domain: Domain): Promise<Line[]> {
   const t = EVENT_TABLES[domain];
-  const cols = t.columns.map((c) =>
-    c.type === "TIMESTAMP" ? `strftime(${c.name}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${c.name}` : c.type === "DATE" ? `strftime(${c.name}, '%Y-%m-%d') AS ${c.name}` : c.name,
-  );
+  const cols = t.columns
+    .filter((c) => c.name !== "ingested_at")
+    .map((c) =>
+      c.type === "TIMESTAMP" ? `strftime(${c.name}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${c.name}` : c.type === "DATE" ? `strftime(${c.name}, '%Y-%m-%d') AS ${c.name}` : c.name,
+    );
   const rows = await engine.store.query(`SELECT CAST(to_json(r) AS VARCHAR) AS line FROM (SELECT ${cols.join(", ")} FROM silver.${t.name}) AS r`);
   return rows.map((r) => JSON.parse(r.line as string) as Line).sort((a, b) => String(a.event_id).localeCompare(String(b.event_id)));
 }
 
-/** Stages the whole local Silver and commits it through the committer as one batch. */
-async function commitLocalSilver(batch: string): Promise<Record<Domain, Line[]>> {
-  const lines = {} as Record<Domain, Line[]>;
-  const silver: CommitRequest["silver"] = {};
-  for (const d of DOMAINS) {
-    lines[d] = await localSilver(d);
-    const uri = await staging.putStaging(`staging/${batch}/${d}.ndjson`, lines[d].map((r) => JSON.stringify(r)));
-    silver[d] = { uri, dates: [...new Set(lines[d].map((r) => r.event_date as string))] };
-  }
-  const valid = DOMAINS.reduce((n, d) => n + lines[d].length, 0);
-  await committer.commit({
-    manifest: { batch_name: batch, origin: "test", read: valid, valid, duplicates: 0, dead_lettered: 0, pans_redacted: 0, bronze_partitions: [] },
-    silver,
-  });
-  return lines;
+/** The same events the local engine ingested, committed to BigQuery through the one commit (tokens under the local engine's token key). */
+async function commitOnBigQuery(msgs: readonly GeneratedMessage[], batch: string): Promise<void> {
+  const steps = elementSteps(createRegistry());
+  const raw = msgs.map((m, i) => ({ data: m.data, attributes: m.attributes as Record<string, string>, origin: `${batch}:${i}`, receivedAtMs: Date.now() }));
+  await commitBatch(parseBatch(raw, steps, engine.keys.tokenKey), roles, { origin: "test", name: batch });
+}
+
+async function bigquerySilver(domain: Domain): Promise<Line[]> {
+  const rows = await client.fake.rows(`${PROJECT}.silver.${EVENT_TABLES[domain].name}`);
+  return byId(rows.map(({ ingested_at: _i, ...r }) => r));
 }
 
 const byId = (rows: Line[]) => [...rows].sort((a, b) => String(a.event_id).localeCompare(String(b.event_id)));
@@ -109,10 +112,11 @@ async function fakeGold(): Promise<Record<string, Row[]>> {
 
 beforeAll(async () => {
   client = await fakeBigQueryClient(PROJECT);
-  committer = new BigQueryCommitter(client.bq, datasets, LOCATION);
-  staging = new GcsBronze(new Storage({ projectId: PROJECT, apiEndpoint: client.fake.endpoint }), { bucket: "staging-b", prefix: "staging" });
+  const storage = new Storage({ projectId: PROJECT, apiEndpoint: client.fake.endpoint });
   dir = tempDir("bq-repo-sql");
   engine = await Engine.open(dir);
+  const warehouse = new BigQueryStore(client.bq, { datasets, location: LOCATION, staging: new GcsBronze(storage, { bucket: "staging-b", prefix: "staging" }) });
+  roles = { warehouse, bronze: new GcsBronze(storage, { bucket: "bronze-b", prefix: "bronze" }), keys: new BigQueryKeyStore(warehouse, localKeyWrapper(engine.keys.kek)) };
   await registerGold(engine);
   for (let i = 0; i < firstHalf.length; i += 1_250) await ingest(engine, firstHalf.slice(i, i + 1_250));
 });
@@ -124,11 +128,12 @@ afterAll(async () => {
 });
 
 describe("the repository's BigQuery SQL on the fake BigQuery", () => {
-  it("allBigQueryDdl creates every table and view with the columns, types and modes of schemas/silver.ts, and runs again harmlessly", async () => {
+  it("allBigQueryDdl creates every declared table with its columns, types and modes, and runs again harmlessly", async () => {
     for (let pass = 0; pass < 2; pass++) for (const sql of allBigQueryDdl(datasets)) await run(sql);
     const events = Object.values(EVENT_TABLES).map((t) => `silver.${t.name}`);
-    const views = STATE_TABLES.map((t) => `silver.${t.name}`);
-    expect(await client.fake.tables()).toEqual([...["ops.batches", "ops.dead_letters", "ops.subject_keys"], ...events, ...views].sort());
+    const state = STATE_TABLES.map((t) => `silver.${t.name}`);
+    const ops = OPS_TABLES.filter((t) => t.only !== "duckdb").map((t) => `ops.${t.name}`);
+    expect(await client.fake.tables()).toEqual([...ops, ...events, ...state].sort());
     const legacy: Record<string, string> = { INT64: "INTEGER", BOOL: "BOOLEAN" };
     for (const t of Object.values(EVENT_TABLES)) {
       const [meta] = await client.bq.dataset("silver").table(t.name).getMetadata();
@@ -137,29 +142,30 @@ describe("the repository's BigQuery SQL on the fake BigQuery", () => {
     }
     for (const t of STATE_TABLES) {
       const [meta] = await client.bq.dataset("silver").table(t.name).getMetadata();
-      expect(meta.type, t.name).toBe("VIEW");
-      expect(meta.schema.fields.map((f: { name: string }) => f.name), t.name).toEqual(t.columns.map((c) => c.name).filter((c) => c !== "updated_at"));
+      expect(meta.type, t.name).toBe("TABLE");
+      expect(meta.schema.fields.map((f: { name: string }) => f.name), t.name).toEqual(t.columns.map((c) => c.name));
     }
     const [exists] = await client.bq.dataset("staging").exists();
     expect(exists).toBe(true);
   });
 
-  it("BigQueryCommitter.commit commits a locally ingested Silver exactly; the same rows again in another batch add nothing", async () => {
-    const lines = await commitLocalSilver("ev_first_0");
+  it("the one commit on BigQuery gives the local runner's Silver rows for the same events; the same events again in another batch add nothing", async () => {
+    for (let i = 0; i < firstHalf.length; i += 1_250) await commitOnBigQuery(firstHalf.slice(i, i + 1_250), `ev_first_${i}`);
     for (const d of DOMAINS) {
-      expect(lines[d].length, d).toBeGreaterThan(0);
-      expect(byId(await client.fake.rows(`${PROJECT}.silver.${EVENT_TABLES[d].name}`)), d).toEqual(lines[d]);
+      const local = await localSilver(d);
+      expect(local.length, d).toBeGreaterThan(0);
+      expect(await bigquerySilver(d), d).toEqual(local);
     }
-    await commitLocalSilver("ev_first_retry_0");
-    for (const d of DOMAINS) expect(await client.fake.rows(`${PROJECT}.silver.${EVENT_TABLES[d].name}`), d).toHaveLength(lines[d].length);
-    expect((await client.fake.rows(`${PROJECT}.ops.batches`)).map((b) => b.batch_name).sort()).toEqual(["ev_first_0", "ev_first_retry_0"]);
-    const ids = new Map([["order" as Domain, { ids: lines.order.map((r) => r.event_id as string).concat("not-there"), dates: [...new Set(lines.order.map((r) => r.event_date as string))] }]]);
-    expect((await committer.existingEventIds(ids)).size).toBe(lines.order.length);
+    await commitOnBigQuery(firstHalf.slice(0, 2_000), "ev_first_retry");
+    for (const d of DOMAINS) expect(await client.fake.rows(`${PROJECT}.silver.${EVENT_TABLES[d].name}`), d).toHaveLength((await localSilver(d)).length);
+    const batches = await client.fake.query(`SELECT batch_name, valid, duplicates FROM ops.batches`);
+    expect(batches.find((b) => b.batch_name === "ev_first_retry")).toEqual({ batch_name: "ev_first_retry", valid: 0, duplicates: 2_000 });
   });
 
-  it("the state views (silver.orders, payments, inventory) give the local state tables' rows", async () => {
+  it("the state tables merged in each BigQuery batch transaction give the local state tables' rows", async () => {
     for (const t of STATE_TABLES) {
       const cols = t.columns.filter((c) => c.name !== "updated_at");
+      // (each store stamps its own updated_at)
       const key = cols.filter((c) => c.key).map((c) => c.name);
       const select = cols.map((c) => (c.type === "TIMESTAMP" ? `strftime(${c.name}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${c.name}` : c.name));
       const local = (await engine.store.query(`SELECT ${select.join(", ")} FROM silver.${t.name} ORDER BY ${key.join(", ")}`)) as Row[];
@@ -189,7 +195,7 @@ describe("the repository's BigQuery SQL on the fake BigQuery", () => {
     await new Promise((r) => setTimeout(r, 5));
     for (let i = 0; i < secondHalf.length; i += 1_000) await ingest(engine, secondHalf.slice(i, i + 1_000));
     expect(await goldOf(engine)!.gold.pending()).toBe(0);
-    await commitLocalSilver("ev_second_0");
+    for (let i = 0; i < secondHalf.length; i += 1_000) await commitOnBigQuery(secondHalf.slice(i, i + 1_000), `ev_second_${i}`);
     await script(fs.readFileSync(path.join(GOLD_SQL, "refresh.sql"), "utf8"));
     const refreshed = await goldSnapshot(engine.store);
     const remote = await fakeGold();
