@@ -89,3 +89,22 @@ export interface KeyStore {
   /** The batch that resolved last committed: its new keys may be cached. */
   committed(): void;
 }
+
+/** Personal data found in a text: its span (UTF-16 offsets into the text) and what it is (DLP's info type names). */
+export interface TextFinding {
+  start: number;
+  end: number;
+  infoType: string;
+}
+
+/**
+ * Inspects free text (search queries, messages, titles, URLs) for personal
+ * data, a whole batch in one call: the built-in detector locally, Cloud DLP
+ * as the production option. What it finds is tokenized in Silver and kept
+ * only encrypted in Bronze.
+ */
+export interface TextInspector {
+  readonly name: string;
+  /** Findings per text, in the order of `texts`. */
+  inspect(texts: readonly string[]): Promise<TextFinding[][]>;
+}
