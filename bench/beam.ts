@@ -14,7 +14,7 @@ import { randomBytes } from "node:crypto";
 import { batchIngestPipeline } from "../pipelines/beam/batch.js";
 import { ingestFilesJob } from "../jobs/ingest.js";
 import { beam, directRunner, requireForSerialization } from "../pipelines/beam/sdk.js";
-import { project, subjectKidOf } from "../pipelines/ingest-steps.js";
+import { project, subjectRefOf } from "../pipelines/ingest-steps.js";
 import type { SubjectKey } from "../transforms/protect.js";
 import type { ValidEvent } from "../transforms/types.js";
 
@@ -36,11 +36,11 @@ const tokenKey = { id: "bench", secret: randomBytes(32) };
 
 /** A Dataflow worker's CPU work per valid event without its IO: subject key lookup (in memory), Silver row, Bronze line. */
 export function projectAndDiscard(v: ValidEvent): void {
-  const kid = subjectKidOf(v, tokenKey);
+  const ref = subjectRefOf(v, tokenKey);
   let key: SubjectKey | undefined;
-  if (kid !== undefined) {
-    key = subjectKeys.get(kid);
-    if (!key) subjectKeys.set(kid, (key = { kid, key: randomBytes(32) }));
+  if (ref !== undefined) {
+    key = subjectKeys.get(ref);
+    if (!key) subjectKeys.set(ref, (key = { kid: `k_${ref}`, key: randomBytes(32) }));
   }
   project(v, key, { tokenKey, ingestedAtMs: 0 });
   stepsSeen.events++;

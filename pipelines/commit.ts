@@ -90,12 +90,12 @@ export async function commitBatch<Tx extends WarehouseTransaction>(
     const claims: Claim[] = parsed.ids.map((id, i) => ({ id, domain: parsed.domains[i]!, date: parsed.dates[i]! }));
     const fresh = await tx.claimEventIds(claims);
     lap("claim");
-    const freshKids = new Set<string>();
+    const freshRefs = new Set<string>();
     parsed.ids.forEach((id, i) => {
-      const kid = parsed.kids[i];
-      if (kid !== undefined && fresh.has(id)) freshKids.add(kid);
+      const ref = parsed.refs[i];
+      if (ref !== undefined && fresh.has(id)) freshRefs.add(ref);
     });
-    const { keys, created } = await roles.keys.resolve([...freshKids], roles.warehouse as WarehouseStore);
+    const { keys, created } = await roles.keys.resolve([...freshRefs], roles.warehouse as WarehouseStore);
     lap("keys");
     const projection = await parsed.project(fresh, keys, ingestedAtMs);
     // Events step 4 threw on are dead letters, not Silver rows: their claims go back, so a replay can commit them.

@@ -18,7 +18,7 @@
 import type { Registry } from "../schemas/registry.js";
 import { deadLetter } from "../transforms/dead-letter.js";
 import { decode } from "../transforms/decode.js";
-import { type SubjectKey, protectForBronze, subjectKid, subjectOf } from "../transforms/protect.js";
+import { type SubjectKey, protectForBronze, subjectOf, subjectRef } from "../transforms/protect.js";
 import { type SilverRow, toSilverRow } from "../transforms/to-silver.js";
 import type { TokenKey } from "../transforms/tokenize.js";
 import type { DeadLetter, DeadLetterStage, Decoded, RawMessage, ValidEvent } from "../transforms/types.js";
@@ -97,10 +97,10 @@ export function dedupeWithinBatch(events: readonly ValidEvent[]): { unique: Vali
   return { unique, duplicates: events.length - unique.length };
 }
 
-/** The subject key id an event's personal data is encrypted under, or undefined. */
-export function subjectKidOf(valid: ValidEvent, tokenKey: TokenKey): string | undefined {
-  const subject = subjectOf(valid.event);
-  return subject === undefined ? undefined : subjectKid(subject, tokenKey);
+/** The reference of the person whose key encrypts an event's personal data, or undefined when no one owns any. */
+export function subjectRefOf(valid: ValidEvent, tokenKey: TokenKey): string | undefined {
+  const subject = subjectOf(valid.event, tokenKey);
+  return subject === undefined ? undefined : subjectRef(subject, tokenKey);
 }
 
 export interface Projected {
@@ -112,7 +112,7 @@ export interface Projected {
 
 /**
  * Step 4: the Silver row (tokens), then the Bronze line (personal fields
- * encrypted under `subjectKey`, the key of `subjectKidOf(valid)`). Consumes the event.
+ * encrypted under `subjectKey`, the key of `subjectRefOf(valid)`). Consumes the event.
  */
 export function project(
   valid: ValidEvent,

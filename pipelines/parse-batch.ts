@@ -12,7 +12,7 @@ import type { SilverRow } from "../transforms/to-silver.js";
 import { utcDate } from "../transforms/to-silver.js";
 import type { TokenKey } from "../transforms/tokenize.js";
 import type { DeadLetter, RawMessage, ValidEvent } from "../transforms/types.js";
-import { type ElementSteps, dedupeWithinBatch, internalError, parseMessage, project, subjectKidOf } from "./ingest-steps.js";
+import { type ElementSteps, dedupeWithinBatch, internalError, parseMessage, project, subjectRefOf } from "./ingest-steps.js";
 
 /** Step 4's output for a batch's fresh events. */
 export interface Projection {
@@ -39,9 +39,10 @@ export const EMPTY_PROJECTION: Readonly<Projection> = Object.freeze({
 
 /**
  * A parsed batch: its dead letters, and its unique events in arrival order
- * as aligned arrays (event_id, Silver domain, UTC event date, subject key id
- * or undefined when no person owns personal data in it), with `project` for
- * the ids that turn out fresh.
+ * as aligned arrays (event_id, Silver domain, UTC event date, the reference
+ * of the person whose key encrypts it, or undefined when no one owns personal
+ * data in it), with `project` for the ids that turn out fresh (given the keys
+ * by reference).
  */
 export interface ParsedBatch {
   read: number;
@@ -52,7 +53,7 @@ export interface ParsedBatch {
   ids: string[];
   domains: Domain[];
   dates: string[];
-  kids: (string | undefined)[];
+  refs: (string | undefined)[];
   project(fresh: ReadonlySet<string>, keys: ReadonlyMap<string, SubjectKey>, ingestedAtMs: number): Projection | Promise<Projection>;
   /** Frees what the parse holds when the batch will not be committed. */
   discard?(): void;
@@ -70,7 +71,7 @@ export function parseBatch(messages: readonly RawMessage[], steps: ElementSteps,
     else dead.push(r);
   }
   const { unique, duplicates } = dedupeWithinBatch(valid);
-  const kids = unique.map((v) => subjectKidOf(v, tokenKey));
+  const refs = unique.map((v) => subjectRefOf(v, tokenKey));
   return {
     read: messages.length,
     dead,
@@ -80,8 +81,8 @@ export function parseBatch(messages: readonly RawMessage[], steps: ElementSteps,
     ids: unique.map((v) => v.event.event_id),
     domains: unique.map((v) => v.domain),
     dates: unique.map((v) => utcDate(v.eventTimeMs)),
-    kids,
-    project: (fresh, keys, ingestedAtMs) => projectEvents(unique, kids, fresh, keys, { tokenKey, ingestedAtMs }),
+    refs,
+    project: (fresh, keys, ingestedAtMs) => projectEvents(unique, refs, fresh, keys, { tokenKey, ingestedAtMs }),
   };
 }
 
@@ -96,15 +97,15 @@ export function deadLettersOnly(dead: DeadLetter[]): ParsedBatch {
     ids: [],
     domains: [],
     dates: [],
-    kids: [],
+    refs: [],
     project: () => ({ ...EMPTY_PROJECTION, rows: new Map(), partitions: new Map() }),
   };
 }
 
-/** Step 4 over the fresh events of a parsed batch (`kids` aligned with `events`), each inside the failsafe guard. */
+/** Step 4 over the fresh events of a parsed batch (`refs` aligned with `events`; `keys` by reference), each inside the failsafe guard. */
 export function projectEvents(
   events: readonly ValidEvent[],
-  kids: readonly (string | undefined)[],
+  refs: readonly (string | undefined)[],
   fresh: ReadonlySet<string>,
   keys: ReadonlyMap<string, SubjectKey>,
   ctx: { tokenKey: TokenKey; ingestedAtMs: number },
@@ -119,10 +120,10 @@ export function projectEvents(
   for (let i = 0; i < events.length; i++) {
     const v = events[i]!;
     if (!fresh.has(v.event.event_id)) continue;
-    const kid = kids[i];
+    const ref = refs[i];
     let p: ReturnType<typeof project>;
     try {
-      p = project(v, kid === undefined ? undefined : keys.get(kid), ctx);
+      p = project(v, ref === undefined ? undefined : keys.get(ref), ctx);
     } catch (err) {
       dead.push(internalError(v.message, "Project", "project", err));
       failedIds.push(v.event.event_id);

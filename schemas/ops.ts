@@ -75,8 +75,18 @@ export interface DeadLetterRow {
 
 export interface NewSubjectKey {
   kid: string;
+  /** The reference of the person the key belongs to (protect.ts: subjectRef). */
+  subjectRef: string;
   wrappedKey: Buffer;
   kekId: string;
+}
+
+/** A stored data key of a person, still wrapped. */
+export interface StoredSubjectKey {
+  kid: string;
+  subjectRef: string;
+  wrappedKey: Buffer;
+  createdAtMs: number;
 }
 
 export interface DriftCount {
@@ -145,14 +155,15 @@ export const DEAD_LETTERS = ops(
 
 export const SUBJECT_KEYS = ops(
   "subject_keys",
-  "Per-person data keys for Bronze, wrapped by the key-encryption key; deleting a row makes that person's Bronze data unreadable",
+  "Per-person data keys for Bronze, wrapped by the key-encryption key; deleting a person's rows makes their Bronze data unreadable",
   [
-    c("kid", "STRING", "Key id, as Bronze envelopes name it", { key: true, required: true }),
+    c("kid", "STRING", "Key id, random: what Bronze envelopes name; nothing derives it from the person", { key: true, required: true }),
+    c("subject_ref", "STRING", "Whose key: a reference made from the Silver token of the person's identifier; erasure deletes by it"),
     c("wrapped_key", "BYTES", "AES-256 data key wrapped by the KEK", { required: true }),
     c("kek_id", "STRING", "Id of the wrapping key", { required: true }),
     c("created_at", "TIMESTAMP", "Creation time", { required: true }),
   ],
-  { clusterBy: ["kid"] },
+  { clusterBy: ["subject_ref", "kid"] },
 );
 
 export const SCHEMA_DRIFT = ops(

@@ -14,7 +14,7 @@
  * (rows or names per table), never one call per row, so a backend can load
  * columns in bulk behind the same interface.
  */
-import type { BatchManifest, BatchRef, DeadLetterRow, DriftCount, NewSubjectKey } from "../schemas/ops.js";
+import type { BatchManifest, BatchRef, DeadLetterRow, DriftCount, NewSubjectKey, StoredSubjectKey } from "../schemas/ops.js";
 import type { Domain } from "../schemas/registry.js";
 import type { SubjectKey } from "../transforms/protect.js";
 import type { SilverRow } from "../transforms/to-silver.js";
@@ -46,8 +46,10 @@ export interface WarehouseStore {
   pendingBronze(): Promise<CommittedBatch[]>;
   /** Records that a committed batch's Bronze files are all in place. */
   markBronzeDone(ref: BatchRef): Promise<void>;
-  /** The stored (wrapped) data keys among `kids`; an erased person's kid is missing. */
+  /** The stored (wrapped) data keys among `kids` (what Bronze envelopes name); an erased person's kid is missing. */
   storedSubjectKeys(kids: readonly string[]): Promise<Map<string, Buffer>>;
+  /** Every stored data key of the people `refs` name (a rotation leaves several). */
+  subjectKeysOf(refs: readonly string[]): Promise<StoredSubjectKey[]>;
 }
 
 export interface WarehouseTransaction {
@@ -78,14 +80,15 @@ export interface BronzeWriter {
 }
 
 export interface ResolvedKeys {
+  /** The key each person's data of this batch is encrypted under, by the person's reference. */
   keys: Map<string, SubjectKey>;
   /** Keys made for this batch that the transaction must store. */
   created: NewSubjectKey[];
 }
 
 export interface KeyStore {
-  /** The data keys of `kids`: cached, stored, or new. */
-  resolve(kids: readonly string[], warehouse: WarehouseStore): Promise<ResolvedKeys>;
+  /** The current data key of each person `refs` names: cached, stored, or new (a new random kid). */
+  resolve(refs: readonly string[], warehouse: WarehouseStore): Promise<ResolvedKeys>;
   /** The batch that resolved last committed: its new keys may be cached. */
   committed(): void;
 }

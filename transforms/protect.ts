@@ -26,7 +26,7 @@ import { holdsPersonalText, isPersonalName, isPersonalValue } from "./personal.j
 import { type TokenKey, tokenize } from "./tokenize.js";
 
 export interface SubjectKey {
-  /** Opaque id of the key: what Bronze records name. */
+  /** The key's id, random: what Bronze envelopes name. Nothing derives it from the person. */
   kid: string;
   key: Buffer;
 }
@@ -53,20 +53,33 @@ interface PiiBag {
   f: [FieldPath, unknown][];
 }
 
-/** The person an event's personal data belongs to, or undefined. */
-export function subjectOf(event: AnyEvent): string | undefined {
-  if (event.user_id) return `user:${event.user_id}`;
+export type SubjectKind = "user" | "email" | "anon" | "session";
+
+/** Whose personal data an event holds: the kind of identifier and the token Silver keeps of it (user_token, the email's token, ...). */
+export interface Subject {
+  kind: SubjectKind;
+  token: string;
+}
+
+/** The person an event's personal data belongs to (user_id, else the email, else the anonymous_id, else the session_id), or undefined. */
+export function subjectOf(event: AnyEvent, tokenKey: TokenKey): Subject | undefined {
+  if (event.user_id) return { kind: "user", token: tokenize(event.user_id, tokenKey, "id") };
   const p = event.payload as Record<string, unknown>;
   const email = event.event_type === "order_created" ? (p.customer as { email?: string }).email : p.email;
-  if (typeof email === "string" && email && email !== ERASED) return `email:${email.trim().toLowerCase()}`;
-  if (event.anonymous_id) return `anon:${event.anonymous_id}`;
-  if (event.session_id) return `session:${event.session_id}`;
+  if (typeof email === "string" && email && email !== ERASED) return { kind: "email", token: tokenize(email, tokenKey, "email") };
+  if (event.anonymous_id) return { kind: "anon", token: tokenize(event.anonymous_id, tokenKey, "id") };
+  if (event.session_id) return { kind: "session", token: tokenize(event.session_id, tokenKey, "id") };
   return undefined;
 }
 
-/** The key id for a subject: a token, so the key store never holds the clear id. */
-export function subjectKid(subject: string, tokenKey: TokenKey): string {
-  return tokenize(subject, tokenKey, "id").replace(/^tok_/, "sk_");
+/**
+ * The reference the key store files a person's data keys under. It is made
+ * from the Silver token of their identifier, so erasure can find every key
+ * of a person from the tokens their Silver rows hold; it is never written to
+ * Bronze (Bronze names keys by a random kid).
+ */
+export function subjectRef(subject: Subject, tokenKey: TokenKey): string {
+  return tokenize(`subject:${subject.kind}:${subject.token}`, tokenKey, "id").replace(/^tok_/, "sr_");
 }
 
 const contractFields = new Map<EventType, PersonalField[]>();

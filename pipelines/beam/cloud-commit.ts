@@ -12,11 +12,10 @@ import path from "node:path";
 import { BigQuery } from "@google-cloud/bigquery";
 import { Storage } from "@google-cloud/storage";
 import { type BigQueryDatasets } from "../../sinks/bigquery/ddl.js";
-import { BigQueryKeyStore } from "../../sinks/bigquery/keys.js";
 import { BigQueryStore } from "../../sinks/bigquery/store.js";
 import { GcsBronze } from "../../sinks/gcs/bronze-objects.js";
 import { type KeyMaterial, loadKeys } from "../../sinks/keys/local-keys.js";
-import { localKeyWrapper } from "../../sinks/keys/subject-keys.js";
+import { SubjectKeyring, localKeyWrapper } from "../../sinks/keys/subject-keys.js";
 import { type BatchResult, type CommitRoles, commitBatch } from "../commit.js";
 import { parseBatch } from "../parse-batch.js";
 import { REPLAY_STEPS, type ReplayedMessage } from "./replayed-batch.js";
@@ -70,7 +69,7 @@ export class CloudCommit {
     const bigquery = new BigQuery({ projectId: init.project, ...(init.endpoints?.bigquery ? { apiEndpoint: init.endpoints.bigquery } : {}) });
     const keys = await loadKeyBundle(storage, init.keysUri);
     const warehouse = new BigQueryStore(bigquery, { datasets: init.datasets, location: init.location, staging: new GcsBronze(storage, init.staging) });
-    const roles: CommitRoles = { warehouse, bronze: new GcsBronze(storage, init.bronze), keys: new BigQueryKeyStore(warehouse, localKeyWrapper(keys.kek)) };
+    const roles: CommitRoles = { warehouse, bronze: new GcsBronze(storage, init.bronze), keys: new SubjectKeyring(localKeyWrapper(keys.kek)) };
     return new CloudCommit(init, roles, keys);
   }
 

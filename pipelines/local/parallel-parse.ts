@@ -17,7 +17,8 @@ import { type ParsedBatch, type Projection, mergeDrift } from "../parse-batch.js
 
 export type ToWorker =
   | { op: "parse"; chunk: number; messages: readonly RawMessage[] }
-  | { op: "project"; chunk: number; fresh: string[]; keys: [string, Uint8Array][]; ingestedAtMs: number }
+  /** `keys`: reference, kid and bytes of each data key the chunk's fresh events need. */
+  | { op: "project"; chunk: number; fresh: string[]; keys: [string, string, Uint8Array][]; ingestedAtMs: number }
   | { op: "drop"; chunk: number };
 
 /** A worker's parse of one chunk: the data half of a ParsedBatch. */
@@ -121,7 +122,7 @@ export class ParallelParser {
     const ids: string[] = [];
     const domains: ParsedBatch["domains"] = [];
     const dates: string[] = [];
-    const kids: (string | undefined)[] = [];
+    const refs: (string | undefined)[] = [];
     const dead: DeadLetter[] = [];
     let inBatchDuplicates = 0;
     let pansRedacted = 0;
@@ -137,7 +138,7 @@ export class ParallelParser {
           ids.push(id);
           domains.push(p.domains[i]!);
           dates.push(p.dates[i]!);
-          kids.push(p.kids[i] ?? undefined);
+          refs.push(p.refs[i] ?? undefined);
         }
       }
     });
@@ -150,26 +151,26 @@ export class ParallelParser {
       ids,
       domains,
       dates,
-      kids,
+      refs,
       project: async (fresh: ReadonlySet<string>, keys: ReadonlyMap<string, SubjectKey>, ingestedAtMs: number) => {
         const perChunk: string[][] = jobs.map(() => []);
-        const kidsPerChunk: Set<string>[] = jobs.map(() => new Set());
+        const refsPerChunk: Set<string>[] = jobs.map(() => new Set());
         for (let i = 0; i < ids.length; i++) {
           const id = ids[i]!;
           if (!fresh.has(id)) continue;
           const j = owner.get(id)!;
           perChunk[j]!.push(id);
-          const kid = kids[i];
-          if (kid !== undefined) kidsPerChunk[j]!.add(kid);
+          const ref = refs[i];
+          if (ref !== undefined) refsPerChunk[j]!.add(ref);
         }
         const calls = jobs.map((job, j) =>
             job.w.call<Projected>({
               op: "project",
               chunk: job.chunk,
               fresh: perChunk[j]!,
-              keys: [...kidsPerChunk[j]!].flatMap((kid) => {
-                const k = keys.get(kid);
-                return k ? [[kid, new Uint8Array(k.key)] as [string, Uint8Array]] : [];
+              keys: [...refsPerChunk[j]!].flatMap((ref) => {
+                const k = keys.get(ref);
+                return k ? [[ref, k.kid, new Uint8Array(k.key)] as [string, string, Uint8Array]] : [];
               }),
               ingestedAtMs,
             }),

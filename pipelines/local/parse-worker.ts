@@ -26,13 +26,13 @@ parentPort!.on("message", (msg: ToWorker) => {
       const messages: RawMessage[] = msg.messages.map((m) => (typeof m.data === "string" ? m : { ...m, data: asBuffer(m.data) }));
       const parsed = parseBatch(messages, steps, tokenKey);
       pending.set(msg.chunk, parsed);
-      const { read, dead, inBatchDuplicates, pansRedacted, parseMs, ids, domains, dates, kids } = parsed;
-      parentPort!.postMessage({ chunk: msg.chunk, read, dead, inBatchDuplicates, pansRedacted, parseMs, ids, domains, dates, kids });
+      const { read, dead, inBatchDuplicates, pansRedacted, parseMs, ids, domains, dates, refs } = parsed;
+      parentPort!.postMessage({ chunk: msg.chunk, read, dead, inBatchDuplicates, pansRedacted, parseMs, ids, domains, dates, refs });
     } else if (msg.op === "project") {
       const parsed = pending.get(msg.chunk);
       pending.delete(msg.chunk);
       if (!parsed) throw new Error(`parse worker: chunk ${msg.chunk} is not held`);
-      const keys = new Map<string, SubjectKey>(msg.keys.map(([kid, key]) => [kid, { kid, key: asBuffer(key) }]));
+      const keys = new Map<string, SubjectKey>(msg.keys.map(([ref, kid, key]) => [ref, { kid, key: asBuffer(key) }]));
       const p = parsed.project(new Set(msg.fresh), keys, msg.ingestedAtMs) as Exclude<ReturnType<ParsedBatch["project"]>, Promise<unknown>>;
       parentPort!.postMessage({ chunk: msg.chunk, rows: [...p.rows], partitions: [...p.partitions], drift: p.drift, minT: p.minT, maxT: p.maxT, dead: p.dead, failedIds: p.failedIds });
     } else {

@@ -20,7 +20,18 @@
  */
 import { createHash } from "node:crypto";
 import type { BigQuery, Job } from "@google-cloud/bigquery";
-import { BATCHES, type BatchManifest, type BatchRef, DEAD_LETTERS, type DeadLetterRow, type DriftCount, type NewSubjectKey, SCHEMA_DRIFT, SUBJECT_KEYS } from "../../schemas/ops.js";
+import {
+  BATCHES,
+  type BatchManifest,
+  type BatchRef,
+  DEAD_LETTERS,
+  type DeadLetterRow,
+  type DriftCount,
+  type NewSubjectKey,
+  SCHEMA_DRIFT,
+  SUBJECT_KEYS,
+  type StoredSubjectKey,
+} from "../../schemas/ops.js";
 import type { Domain } from "../../schemas/registry.js";
 import { EVENT_TABLES } from "../../schemas/silver.js";
 import { STATE_RULES } from "../../schemas/state.js";
@@ -127,19 +138,13 @@ export class BigQueryStore implements WarehouseStore {
     return new Map(rows.map((r) => [r.kid, Buffer.from(r.w, "base64")]));
   }
 
-  /**
-   * Stores new subject keys unless a key for the kid exists (two workers can
-   * meet a new person at once: the first MERGE wins, the caller re-reads).
-   */
-  async insertSubjectKeysIfAbsent(keys: readonly NewSubjectKey[]): Promise<void> {
-    if (keys.length === 0) return;
-    await this.select(
-      `MERGE ${refOf(this.datasets, SUBJECT_KEYS)} T
-USING (SELECT k.kid, FROM_BASE64(k.w) AS wrapped_key, k.kek AS kek_id FROM UNNEST(@keys) AS k) S
-ON T.kid = S.kid
-WHEN NOT MATCHED THEN INSERT (kid, wrapped_key, kek_id, created_at) VALUES (S.kid, S.wrapped_key, S.kek_id, CURRENT_TIMESTAMP())`,
-      { keys: keys.map((k) => ({ kid: k.kid, w: k.wrappedKey.toString("base64"), kek: k.kekId })) },
+  async subjectKeysOf(refs: readonly string[]): Promise<StoredSubjectKey[]> {
+    if (refs.length === 0) return [];
+    const rows = await this.select<{ kid: string; ref: string; w: string; ms: number }>(
+      `SELECT kid, subject_ref AS ref, TO_BASE64(wrapped_key) AS w, UNIX_MILLIS(created_at) AS ms FROM ${refOf(this.datasets, SUBJECT_KEYS)} WHERE subject_ref IN UNNEST(@refs)`,
+      { refs: [...refs] },
     );
+    return rows.map((r) => ({ kid: r.kid, subjectRef: r.ref, wrappedKey: Buffer.from(r.w, "base64"), createdAtMs: Number(r.ms) }));
   }
 
   async begin(name?: string): Promise<BigQueryTransaction> {
@@ -250,9 +255,10 @@ export class BigQueryTransaction implements WarehouseTransaction {
 
   async putSubjectKeys(keys: readonly NewSubjectKey[]): Promise<void> {
     if (keys.length === 0) return;
-    this.params.new_keys = keys.map((k) => ({ kid: k.kid, w: k.wrappedKey.toString("base64"), kek: k.kekId }));
+    this.params.new_keys = keys.map((k) => ({ kid: k.kid, ref: k.subjectRef, w: k.wrappedKey.toString("base64"), kek: k.kekId }));
+    // Keys are random per kid: two workers meeting a new person at once each store their own, both filed under the person.
     this.statements.push(
-      `MERGE ${refOf(this.d, SUBJECT_KEYS)} T USING (SELECT k.kid, FROM_BASE64(k.w) AS wrapped_key, k.kek AS kek_id FROM UNNEST(@new_keys) AS k) S\n  ON T.kid = S.kid\n  WHEN NOT MATCHED THEN INSERT (kid, wrapped_key, kek_id, created_at) VALUES (S.kid, S.wrapped_key, S.kek_id, CURRENT_TIMESTAMP());`,
+      `MERGE ${refOf(this.d, SUBJECT_KEYS)} T USING (SELECT k.kid, k.ref AS subject_ref, FROM_BASE64(k.w) AS wrapped_key, k.kek AS kek_id FROM UNNEST(@new_keys) AS k) S\n  ON T.kid = S.kid\n  WHEN NOT MATCHED THEN INSERT (kid, subject_ref, wrapped_key, kek_id, created_at) VALUES (S.kid, S.subject_ref, S.wrapped_key, S.kek_id, CURRENT_TIMESTAMP());`,
     );
   }
 

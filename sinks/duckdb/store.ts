@@ -10,7 +10,7 @@
  * appended table by table through the appender into staging tables.
  */
 import { type DuckDBConnection, type DuckDBInstance, listValue } from "@duckdb/node-api";
-import { type BatchManifest, type BatchRef, DEAD_LETTERS, type DeadLetterRow, type DriftCount, type NewSubjectKey } from "../../schemas/ops.js";
+import { type BatchManifest, type BatchRef, DEAD_LETTERS, type DeadLetterRow, type DriftCount, type NewSubjectKey, type StoredSubjectKey } from "../../schemas/ops.js";
 import { DOMAINS, type Domain } from "../../schemas/registry.js";
 import { EVENT_TABLES } from "../../schemas/silver.js";
 import { STATE_RULES } from "../../schemas/state.js";
@@ -172,6 +172,16 @@ export class DuckDbStore implements WarehouseStore {
     return storedSubjectKeys(this, kids);
   }
 
+  async subjectKeysOf(refs: readonly string[]): Promise<StoredSubjectKey[]> {
+    if (refs.length === 0) return [];
+    const rows = await this.query(
+      `SELECT kid, subject_ref, to_base64(wrapped_key) AS w, epoch_ms(created_at) AS ms FROM ops.subject_keys
+       WHERE subject_ref IN (SELECT unnest(string_split($refs, ',')))`,
+      { refs: refs.join(",") }, // references are base64url: no commas
+    );
+    return rows.map((r) => ({ kid: r.kid as string, subjectRef: r.subject_ref as string, wrappedKey: Buffer.from(r.w as string, "base64"), createdAtMs: Number(r.ms) }));
+  }
+
   /** Starts a batch transaction. Exactly one may be open at a time. */
   async begin(name?: string): Promise<DuckDbTransaction> {
     const id = this.nextBatchId++;
@@ -255,13 +265,14 @@ export class DuckDbTransaction implements WarehouseTransaction {
   async putSubjectKeys(keys: readonly NewSubjectKey[]): Promise<void> {
     if (keys.length === 0) return;
     await this.conn.run(
-      `INSERT INTO ops.subject_keys
-       SELECT unnest($kids::VARCHAR[]), from_base64(unnest($keys::VARCHAR[])), $kek, now()::TIMESTAMP
+      `INSERT INTO ops.subject_keys (kid, subject_ref, wrapped_key, kek_id, created_at)
+       SELECT unnest($kids::VARCHAR[]), unnest($refs::VARCHAR[]), from_base64(unnest($keys::VARCHAR[])), unnest($keks::VARCHAR[]), now()::TIMESTAMP
        ON CONFLICT DO NOTHING`,
       {
         kids: listValue(keys.map((k) => k.kid)),
+        refs: listValue(keys.map((k) => k.subjectRef)),
         keys: listValue(keys.map((k) => k.wrappedKey.toString("base64"))),
-        kek: keys[0]!.kekId,
+        keks: listValue(keys.map((k) => k.kekId)),
       },
     );
   }

@@ -1,13 +1,15 @@
 /**
  * Per-person data keys for Bronze, in the key-store role (sinks/roles.ts).
- * A key is made on first use, wrapped by the key-encryption key and stored
- * by the batch that first uses it; until that batch commits it is not
- * cached, so a rolled-back batch never leaves ciphertext under a key that
- * was not saved. The KEK wraps and unwraps whole batches of keys at once
+ * A key is made on first use under a random kid, filed under the person's
+ * reference, wrapped by the key-encryption key and stored by the batch that
+ * first uses it; until that batch commits it is not cached, so a
+ * rolled-back batch never leaves ciphertext under a key that was not saved.
+ * A person's key rotates (a new one for new data every 90 days by default);
+ * the old ones stay for the data they encrypted, and erasure destroys all. The KEK wraps and unwraps whole batches of keys at once
  * (one call per batch, never per event), so a remote KEK fits the same role.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import type { NewSubjectKey } from "../../schemas/ops.js";
+import type { NewSubjectKey, StoredSubjectKey } from "../../schemas/ops.js";
 import type { SubjectKey } from "../../transforms/protect.js";
 import type { KeyStore, ResolvedKeys, WarehouseStore } from "../roles.js";
 import type { Kek } from "./local-keys.js";
@@ -54,37 +56,62 @@ export async function unwrapStoredKeys(
   return new Map(ids.map((kid, i) => [kid, clear[i]!]));
 }
 
+/** A new key id: random, so nothing in Bronze can be traced back to the person it belongs to. */
+export function newKid(): string {
+  return `k_${randomBytes(16).toString("base64url")}`;
+}
+
+/** How long a person's data key encrypts new data before a new one is made (the old ones stay, for the data they encrypted). */
+export const DEFAULT_KEY_ROTATION_MS = 90 * 86_400_000;
+
 export class SubjectKeyring implements KeyStore {
-  private readonly cache = new Map<string, SubjectKey>();
-  private pending = new Map<string, SubjectKey>();
+  /** The current key of each person, by reference, with when it was made. */
+  private readonly cache = new Map<string, { key: SubjectKey; createdAtMs: number }>();
+  private pending = new Map<string, { key: SubjectKey; createdAtMs: number }>();
 
-  constructor(private readonly kek: KeyWrapper) {}
+  constructor(
+    private readonly kek: KeyWrapper,
+    private readonly rotationMs = DEFAULT_KEY_ROTATION_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  async resolve(kids: readonly string[], warehouse: WarehouseStore): Promise<ResolvedKeys> {
+  private current(entry: { createdAtMs: number } | undefined): boolean {
+    return entry !== undefined && this.now() - entry.createdAtMs < this.rotationMs;
+  }
+
+  async resolve(refs: readonly string[], warehouse: WarehouseStore): Promise<ResolvedKeys> {
     const keys = new Map<string, SubjectKey>();
     const missing: string[] = [];
-    for (const kid of kids) {
-      if (keys.has(kid)) continue;
-      const k = this.cache.get(kid);
-      if (k) keys.set(kid, k);
-      else missing.push(kid);
+    for (const ref of new Set(refs)) {
+      const c = this.cache.get(ref);
+      if (this.current(c)) keys.set(ref, c!.key);
+      else missing.push(ref);
     }
-    for (const [kid, key] of await unwrapStoredKeys(warehouse, missing, this.kek)) {
-      const k: SubjectKey = { kid, key };
-      this.cache.set(kid, k);
-      keys.set(kid, k);
+    // The newest stored key of each, unless it is due for rotation.
+    const newest = new Map<string, StoredSubjectKey>();
+    for (const k of await warehouse.subjectKeysOf(missing)) {
+      const n = newest.get(k.subjectRef);
+      if (!n || k.createdAtMs > n.createdAtMs || (k.createdAtMs === n.createdAtMs && k.kid > n.kid)) newest.set(k.subjectRef, k);
     }
-    const fresh = missing.filter((kid) => !keys.has(kid));
-    const made = fresh.map((kid) => ({ kid, key: randomBytes(32) }));
-    const wrapped = await this.kek.wrapAll(made.map((k) => k.key));
-    this.pending = new Map(made.map((k) => [k.kid, k]));
-    const created: NewSubjectKey[] = made.map((k, i) => ({ kid: k.kid, wrappedKey: wrapped[i]!, kekId: this.kek.id }));
-    for (const k of made) keys.set(k.kid, k);
+    const usable = [...newest.values()].filter((k) => this.current(k));
+    const clear = await this.kek.unwrapAll(usable.map((k) => k.wrappedKey));
+    usable.forEach((k, i) => {
+      const entry = { key: { kid: k.kid, key: clear[i]! }, createdAtMs: k.createdAtMs };
+      this.cache.set(k.subjectRef, entry);
+      keys.set(k.subjectRef, entry.key);
+    });
+    const fresh = missing.filter((ref) => !keys.has(ref));
+    const made = fresh.map((ref) => ({ ref, key: { kid: newKid(), key: randomBytes(32) } }));
+    const wrapped = await this.kek.wrapAll(made.map((m) => m.key.key));
+    const at = this.now();
+    this.pending = new Map(made.map((m) => [m.ref, { key: m.key, createdAtMs: at }]));
+    for (const m of made) keys.set(m.ref, m.key);
+    const created: NewSubjectKey[] = made.map((m, i) => ({ kid: m.key.kid, subjectRef: m.ref, wrappedKey: wrapped[i]!, kekId: this.kek.id }));
     return { keys, created };
   }
 
   committed(): void {
-    for (const [kid, key] of this.pending) this.cache.set(kid, key);
+    for (const [ref, entry] of this.pending) this.cache.set(ref, entry);
     this.pending = new Map();
   }
 }

@@ -16,7 +16,6 @@ import { elementSteps } from "../../pipelines/ingest-steps.js";
 import { parseBatch } from "../../pipelines/parse-batch.js";
 import { createRegistry } from "../../schemas/registry.js";
 import { allBigQueryDdl, type BigQueryDatasets } from "../../sinks/bigquery/ddl.js";
-import { BigQueryKeyStore } from "../../sinks/bigquery/keys.js";
 import { BigQueryStore } from "../../sinks/bigquery/store.js";
 import { DuckDbStore } from "../../sinks/duckdb/store.js";
 import { GcsBronze } from "../../sinks/gcs/bronze-objects.js";
@@ -132,7 +131,7 @@ export async function bigqueryBackend(): Promise<Backend> {
     },
     async open() {
       const warehouse = new BigQueryStore(bq, { datasets: DATASETS, location: "EU", staging: new GcsBronze(storage, { bucket: "staging-b", prefix: "staging" }) });
-      const roles: CommitRoles = { warehouse, bronze: new GcsBronze(storage, BRONZE), keys: new BigQueryKeyStore(warehouse, localKeyWrapper(keys.kek)) };
+      const roles: CommitRoles = { warehouse, bronze: new GcsBronze(storage, BRONZE), keys: new SubjectKeyring(localKeyWrapper(keys.kek)) };
       return {
         commit: (messages, attempt) => commitWith(roles, keys.tokenKey, messages, attempt.name, attempt.fault),
         rows: async (table, orderBy) => {

@@ -55,7 +55,8 @@ async function snapshot(dataDir: string): Promise<Record<string, unknown[]>> {
     );
     out.seen_events = await rows(`SELECT event_id::VARCHAR AS id, batch_id FROM ops.seen_events ORDER BY id`);
     out.schema_drift = await rows(`SELECT event_type, schema_version, field_path, events FROM ops.schema_drift ORDER BY ALL`);
-    out.subject_keys = await rows(`SELECT kid FROM ops.subject_keys ORDER BY kid`);
+    // Key ids are random; whose keys there are is not.
+    out.subject_keys = await rows(`SELECT subject_ref, count(*) AS n FROM ops.subject_keys GROUP BY ALL ORDER BY ALL`);
     // Gold: the Beam sink's batches mark their windows as the local runner's do, and the job refreshes them.
     for (const m of GOLD_MODELS) out[`gold.${m.name}`] = await rows(`SELECT * FROM gold.${m.name} ORDER BY ALL`);
     out.gold_pending = await rows(`SELECT count(*) AS n FROM ops.gold_dirty`);

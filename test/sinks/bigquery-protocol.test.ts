@@ -199,7 +199,7 @@ describe("the Dataflow sink's commit against the BigQuery and GCS APIs", () => {
     const reads = fake.requests.filter((r) => r.path === `/bigquery/v2/projects/${PROJECT}/queries`).map((r) => r.body as { query: string; queryParameters?: { name: string }[] });
     expect(reads.some((q) => /FROM `ecom-test\.ops\.batches` WHERE batch_name = @batch/.test(q.query))).toBe(true);
     expect(reads.some((q) => /event_id IN UNNEST\(@i0\)/.test(q.query))).toBe(true);
-    expect(reads.some((q) => /kid IN UNNEST\(@kids\)/.test(q.query))).toBe(true);
+    expect(reads.some((q) => /subject_ref IN UNNEST\(@refs\)/.test(q.query))).toBe(true);
     const someId = [...expected(others).validIds][0]!;
     for (const q of reads) expect(q.query).not.toContain(someId);
   });
