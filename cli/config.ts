@@ -57,7 +57,7 @@ export const todayUtc = (): string => new Date().toISOString().slice(0, 10);
 
 const pubsubName = z.string().regex(/^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, "must start with a letter and be at least 3 characters (letters, digits, . _ ~ + % -)");
 
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 export const configSchema = z.object({
   dataDir: z.string().min(1, "must be a folder path").default("./data"),
@@ -111,23 +111,14 @@ const ENV: Record<string, string> = {
   ECOM_DATAFLOW_EXPANSION_SERVICE: "expansionService",
 };
 
-/** Builds the shared config from the environment and the command's flags (flags win). */
-export function loadConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Config {
-  return parseOptions(configSchema, flags, env);
-}
-
 /**
  * A command's options from its flags over the environment over defaults,
  * validated once by the command's schema. On failure a UsageError lists
  * every problem, one line each: `  --flag: what is allowed` (or the
  * environment variable's name when the value came from there).
  */
-export function parseOptions<S extends z.ZodType>(
-  schema: S,
-  flags: Record<string, unknown>,
-  env: NodeJS.ProcessEnv = process.env,
-): z.output<S> {
-  const keys = new Set(Object.keys(shapeOf(schema)));
+export function parseOptions<S extends z.ZodObject>(schema: S, flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const keys = new Set(Object.keys(schema.shape));
   const raw: Record<string, unknown> = {};
   const fromEnv = new Map<string, string>();
   for (const [name, key] of Object.entries(ENV)) {
@@ -154,17 +145,8 @@ export function parseOptions<S extends z.ZodType>(
   throw new UsageError(`invalid options:\n${[...new Set(lines)].join("\n")}`);
 }
 
-/** The fields of an object schema, also behind refinements, transforms and pipes. */
-function shapeOf(schema: unknown): Record<string, unknown> {
-  const s = schema as { shape?: Record<string, unknown>; def?: { in?: unknown; schema?: unknown } };
-  if (s.shape) return s.shape;
-  if (s.def?.in) return shapeOf(s.def.in);
-  if (s.def?.schema) return shapeOf(s.def.schema);
-  return {};
-}
-
 /** `sourceDataDir` -> `--source-data-dir`; the positional arguments -> `<paths>`, `<sql>`. */
-export function flagName(key: string): string {
+function flagName(key: string): string {
   if (key === "paths" || key === "sql") return `<${key}>`;
   return key ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : "";
 }
