@@ -1,39 +1,91 @@
 /**
- * The one configuration of every `ecom` command: flags over environment over
- * defaults, validated once here and passed down as a typed object. Nothing
- * below cli/ reads process.env.
+ * The options of every `ecom` command: flags over environment over
+ * defaults, validated once here and passed down as typed objects. Each
+ * command declares ONE zod schema (`configSchema.extend({...})` or, for
+ * `deploy`, fields derived from the pipeline's own options), parsed by
+ * `parseOptions`; every problem is reported under the flag (or environment
+ * variable) it came from, saying what is allowed. Nothing below cli/ reads
+ * process.env.
  */
 import { z } from "zod";
+import { FAULT_POINTS } from "../pipelines/commit.js";
+
+// Field helpers. Each message says what is allowed; a failed check ends the field's checks
+// (`abort`), so the command's cross-field rules only ever see valid values.
+
+/** A whole number from `min` to `max` (flags arrive as text). */
+export function wholeNumber(min: number, max?: number) {
+  const message = `must be ${max === undefined ? `a whole number, at least ${min}` : `a whole number from ${min} to ${max}`}`;
+  const n = z.coerce.number({ error: message }).int({ message, abort: true }).min(min, { message, abort: true });
+  return max === undefined ? n : n.max(max, { message, abort: true });
+}
+
+/** A number greater than 0 and at most `max`. */
+export function positiveNumber(max: number, what = "a number") {
+  const message = `must be ${what} greater than 0 (at most ${max})`;
+  return z.coerce.number({ error: message }).positive({ message, abort: true }).max(max, { message, abort: true });
+}
+
+/** A fraction from 0 to `max`. */
+export function fraction(max: number) {
+  const message = `must be a fraction from 0 to ${max}`;
+  return z.coerce.number({ error: message }).min(0, { message, abort: true }).max(max, { message, abort: true });
+}
+
+/** One of a known set of words. */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `must be one of: ${values.join(", ")}` });
+}
+
+/** A UTC date, YYYY-MM-DD, that exists. */
+export const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: "must be a date YYYY-MM-DD (UTC)", abort: true })
+  .refine((s) => {
+    const ms = Date.parse(`${s}T00:00:00Z`);
+    return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === s;
+  }, { message: "must be a date YYYY-MM-DD (UTC) that is in the calendar", abort: true });
+
+/** A point in time, as an ISO 8601 text (2026-11-25T00:00:00Z), read as a Date. */
+export const isoTime = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be an ISO 8601 time like 2026-11-25T00:00:00Z", abort: true })
+  .transform((s) => new Date(s));
+
+/** Today's date, UTC, YYYY-MM-DD. */
+export const todayUtc = (): string => new Date().toISOString().slice(0, 10);
+
+const pubsubName = z.string().regex(/^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, "must start with a letter and be at least 3 characters (letters, digits, . _ ~ + % -)");
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 export const configSchema = z.object({
-  dataDir: z.string().min(1).default("./data"),
+  dataDir: z.string().min(1, "must be a folder path").default("./data"),
   projectId: z.string().regex(/^[a-z][a-z0-9-]{4,29}$/, "must be a GCP project id like ecom-local").default("ecom-local"),
-  topic: z.string().regex(/^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, "must start with a letter and be at least 3 characters").default("events"),
-  subscription: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, "must start with a letter and be at least 3 characters")
-    .default("events-ingest"),
+  topic: pubsubName.default("events"),
+  subscription: pubsubName.default("events-ingest"),
   /** host:port of a running emulator; unset = `ecom start` starts its own. */
   emulatorHost: z.string().regex(/^[^:]+:\d+$/, "must be host:port").optional(),
-  batchSize: z.coerce.number().int().min(1).max(200_000).default(20_000),
-  batchWaitMs: z.coerce.number().int().min(10).max(60_000).default(500),
-  maxStreams: z.coerce.number().int().min(1).max(64).default(8),
+  batchSize: wholeNumber(1, 200_000).default(20_000),
+  batchWaitMs: wholeNumber(10, 60_000).default(500),
+  maxStreams: wholeNumber(1, 64).default(8),
   /** Worker threads for parse/validate/tokenize/encrypt; 0 (default) = all in the main thread. On 2 cores they help bulk loads a little and hurt streaming latency (README, Benchmarks). */
-  parseThreads: z.coerce.number().int().min(0).max(16).default(0),
-  rate: z.coerce.number().positive().max(1_000_000).default(2_000),
-  seed: z.coerce.number().int().default(42),
-  duplicates: z.coerce.number().min(0).max(0.9).default(0.01),
-  invalid: z.coerce.number().min(0).max(0.9).default(0.005),
-  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  /** Test hook: kill the process at this point of the batch commit (see FAULT_POINTS). */
-  faultAt: z.string().optional(),
+  parseThreads: wholeNumber(0, 16).default(0),
+  rate: positiveNumber(1_000_000).default(2_000),
+  seed: z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").default(42),
+  duplicates: fraction(0.9).default(0.01),
+  invalid: fraction(0.9).default(0.005),
+  logLevel: oneOf(LOG_LEVELS).default("info"),
+  /** Test hook: kill the process at this point of the batch commit. */
+  faultAt: oneOf(FAULT_POINTS).optional(),
   /** With faultAt: the batch number (1-based, this process) at which to die. */
-  faultBatch: z.coerce.number().int().min(1).default(1),
+  faultBatch: wholeNumber(1).default(1),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
-const ENV: Record<string, keyof Config> = {
+/** Environment variable -> option; an option is read from it only by the commands whose schema has it. */
+const ENV: Record<string, string> = {
   ECOM_DATA_DIR: "dataDir",
   ECOM_PROJECT: "projectId",
   ECOM_TOPIC: "topic",
@@ -46,41 +98,58 @@ const ENV: Record<string, keyof Config> = {
   ECOM_LOG_LEVEL: "logLevel",
   ECOM_FAULT_AT: "faultAt",
   ECOM_FAULT_BATCH: "faultBatch",
+  // `ecom deploy`
+  ECOM_DATAFLOW_REGION: "region",
+  ECOM_DATAFLOW_JOB_NAME: "jobName",
+  ECOM_DATAFLOW_BRONZE_BUCKET: "bronzeBucket",
+  ECOM_DATAFLOW_STAGING_BUCKET: "stagingBucket",
+  ECOM_DATAFLOW_KEYS_URI: "keysUri",
+  ECOM_DATAFLOW_TEMP_LOCATION: "tempLocation",
+  ECOM_DATAFLOW_STAGING_LOCATION: "stagingLocation",
+  ECOM_DATAFLOW_WORKER_IMAGE: "sdkContainerImage",
+  ECOM_DATAFLOW_SERVICE_ACCOUNT: "serviceAccount",
+  ECOM_DATAFLOW_EXPANSION_SERVICE: "expansionService",
 };
 
-/** Builds the config from the environment and the command's flags (flags win). */
-export function loadConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Config {
-  return parseOptions(configSchema, flags, env);
-}
-
 /**
- * A command's options: the shared config extended with the command's own
- * fields (one zod schema per command, `configSchema.extend({...})`), from
- * its flags over the environment over defaults, validated once. Every
- * problem is listed, each under its flag's name.
+ * A command's options from its flags over the environment over defaults,
+ * validated once by the command's schema. On failure a UsageError lists
+ * every problem, one line each: `  --flag: what is allowed` (or the
+ * environment variable's name when the value came from there).
  */
-export function parseOptions<S extends z.ZodObject>(schema: S, flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function parseOptions<S extends z.ZodObject>(schema: S, flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const keys = new Set(Object.keys(schema.shape));
   const raw: Record<string, unknown> = {};
-  for (const [name, key] of Object.entries(ENV)) if (env[name] !== undefined && env[name] !== "" && key in schema.shape) raw[key] = env[name];
-  for (const [k, v] of Object.entries(flags)) if (v !== undefined && k in schema.shape) raw[k] = v;
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${flagName(i.path.map(String).join(".")) || "(options)"}: ${i.message}`);
-    throw new UsageError(`invalid options:\n${lines.join("\n")}`);
+  const fromEnv = new Map<string, string>();
+  for (const [name, key] of Object.entries(ENV)) {
+    if (env[name] === undefined || env[name] === "" || !keys.has(key)) continue;
+    raw[key] = env[name];
+    fromEnv.set(key, name);
   }
-  return parsed.data;
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === undefined || !keys.has(k)) continue;
+    raw[k] = v;
+    fromEnv.delete(k);
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => {
+    const key = i.path.length ? String(i.path[0]) : "";
+    const where = fromEnv.get(key) ?? (flagName(key) || "(options)");
+    if (i.code === "invalid_type" && key && raw[key] === undefined) {
+      const envName = Object.entries(ENV).find(([, k]) => k === key)?.[0];
+      return `  ${where}: required${envName ? ` (or set ${envName})` : ""}`;
+    }
+    return `  ${where}: ${i.message}`;
+  });
+  throw new UsageError(`invalid options:\n${[...new Set(lines)].join("\n")}`);
 }
 
-/** `sourceDataDir` -> `--source-data-dir`; the positional `paths` -> `<paths>`. */
-export function flagName(key: string): string {
-  if (key === "paths") return "<paths>";
+/** `sourceDataDir` -> `--source-data-dir`; the positional arguments -> `<paths>`, `<sql>`. */
+function flagName(key: string): string {
+  if (key === "paths" || key === "sql") return `<${key}>`;
   return key ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : "";
 }
 
-/** A UTC date, YYYY-MM-DD, that exists. */
-export const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD (UTC)")
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s, "must be a date YYYY-MM-DD (UTC) that is in the calendar");
-
+/** A problem with what the person typed: printed without a stack, exit code 2. */
 export class UsageError extends Error {}

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
- * `ecom`: the command line of the platform. Each command parses its flags,
- * builds the one validated config and calls a job or pipeline.
+ * `ecom`: the command line of the platform. Each command parses its flags
+ * into its one validated options object, calls a job and prints. A bad
+ * flag (UsageError) or input a job refused (InputError) exits 2; any other
+ * failure exits 1.
  */
 import { Command } from "commander";
+import { InputError } from "../jobs/errors.js";
 import { publicErrorMessage } from "../sinks/duckdb/read-only.js";
 import { UsageError } from "./config.js";
 import { deadLettersCommand } from "./commands/dead-letters.js";
@@ -39,7 +42,8 @@ reportCommand(program);
 program.parseAsync(process.argv).catch((err: unknown) => {
   // A store's error can echo row values: the terminal gets the redacted form, never the raw text.
   const message = err instanceof Error ? publicErrorMessage(err) : String(err);
+  const usage = err instanceof UsageError || err instanceof InputError;
   process.stderr.write(`ecom: ${message}\n`);
-  if (!(err instanceof UsageError) && process.env.ECOM_DEBUG) process.stderr.write(`${((err as Error).stack ?? "").split("\n").slice(1).join("\n")}\n`);
-  process.exit(err instanceof UsageError ? 2 : 1);
+  if (!usage && process.env.ECOM_DEBUG) process.stderr.write(`${((err as Error).stack ?? "").split("\n").slice(1).join("\n")}\n`);
+  process.exit(usage ? 2 : 1);
 });

@@ -7,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import zlib from "node:zlib";
 import { type GeneratedMessage, type GeneratorOptions, generateMessages } from "../sources/dev/generator/index.js";
-import type { EventPublisher } from "../sources/pubsub.js";
+import { EventPublisher, type PubSubTarget, ensureTopicAndSubscription } from "../sources/pubsub.js";
 
 export interface GenerateCounts {
   messages: number;
@@ -18,6 +18,21 @@ export interface GenerateCounts {
 
 function newCounts(): GenerateCounts {
   return { messages: 0, valid: 0, duplicate: 0, invalid: 0 };
+}
+
+/** Where `ecom generate` sends its messages: an NDJSON file, or a Pub/Sub topic (created with its subscription if missing). */
+export type GenerateTarget = { file: string; pubsub?: never } | { pubsub: PubSubTarget; file?: never };
+
+/** `ecom generate`: `count` seeded messages to a file (as fast as the disk takes them) or to Pub/Sub (paced at the rate). */
+export async function generateJob(to: GenerateTarget, opts: GeneratorOptions, count: number): Promise<GenerateCounts> {
+  if (to.file !== undefined) return generateToFile(to.file, opts, count);
+  await ensureTopicAndSubscription(to.pubsub);
+  const publisher = new EventPublisher(to.pubsub);
+  try {
+    return await generateToPubSub(publisher, opts, { count });
+  } finally {
+    await publisher.close();
+  }
 }
 
 /** Writes `count` messages as NDJSON (`.gz` suffix: gzip). */

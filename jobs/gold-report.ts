@@ -29,9 +29,15 @@ export async function withGoldQuery<T>(dataDir: string, work: (q: Query) => Prom
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const rate = (a: number, b: number): number | null => (b > 0 ? a / b : null);
 
+/** `ecom report` for a UTC day (YYYY-MM-DD) of the data dir. */
+export async function reportJob(dataDir: string, date: string): Promise<Report> {
+  return withGoldQuery(dataDir, (q) => buildReport(q, date));
+}
+
+/** The report of a UTC day, YYYY-MM-DD. */
 export async function buildReport(q: Query, date: string): Promise<Report> {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`--date must be a date like 2026-03-01, got ${JSON.stringify(date)}`);
-  const d = `DATE '${date}'`;
+  // Spelled into SQL from its parsed value, so no other text can reach the statement (an invalid date throws here).
+  const d = `DATE '${new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10)}'`;
   const revenue = (
     await q(`SELECT currency, orders, gross_minor, refunds_minor, net_minor FROM gold.daily_revenue WHERE date = ${d} ORDER BY currency`)
   ).map((r) => ({

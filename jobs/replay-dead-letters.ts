@@ -7,7 +7,10 @@
  */
 import { parseMessage } from "../pipelines/ingest-steps.js";
 import type { Engine } from "../pipelines/local/engine.js";
-import type { RawMessage } from "../transforms/types.js";
+import { findInstance } from "../pipelines/local/instance.js";
+import type { EventType } from "../schemas/registry.js";
+import type { DeadLetterReason, RawMessage } from "../transforms/types.js";
+import { openRuntime } from "./runtime.js";
 
 export interface ReplaySummary {
   selected: number;
@@ -16,10 +19,27 @@ export interface ReplaySummary {
   still_failing: number;
 }
 
-export async function replayDeadLetters(
-  engine: Engine,
-  filter: { reason?: string; eventType?: string; limit?: number },
-): Promise<ReplaySummary> {
+export interface DeadLetterFilter {
+  reason?: DeadLetterReason;
+  eventType?: EventType;
+  /** At most this many, oldest first. */
+  limit?: number;
+}
+
+/** `ecom dead-letters replay`: on the data dir's own runtime (with Gold), which no running `ecom start` may hold. */
+export async function replayDeadLettersJob(dataDir: string, filter: DeadLetterFilter): Promise<ReplaySummary> {
+  if (findInstance(dataDir)) {
+    throw new Error(`ecom start is running on ${dataDir}; stop it (Ctrl-C) before replaying, replay writes to the store it owns.`);
+  }
+  const engine = await openRuntime(dataDir);
+  try {
+    return await replayDeadLetters(engine, filter);
+  } finally {
+    engine.close();
+  }
+}
+
+export async function replayDeadLetters(engine: Engine, filter: DeadLetterFilter): Promise<ReplaySummary> {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   if (filter.reason) {

@@ -6,9 +6,8 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { InputError } from "../../jobs/errors.js";
-import { type IngestSummary, RUNNERS, ingestFilesJob, replayBronzeJob } from "../../jobs/ingest.js";
-import { UsageError, configSchema, isoDate, parseOptions } from "../config.js";
+import { RUNNERS, ingestFilesJob, replayBronzeJob } from "../../jobs/ingest.js";
+import { configSchema, isoDate, oneOf, parseOptions } from "../config.js";
 import { createLogger } from "../log.js";
 
 const USAGE_NOTE = `
@@ -28,7 +27,7 @@ them through the same steps into --data-dir:
 export const ingestOptions = configSchema
   .extend({
     paths: z.array(z.string()).default([]),
-    runner: z.enum(RUNNERS, { error: "must be local or beam" }).default("local"),
+    runner: oneOf(RUNNERS).default("local"),
     bronze: z.boolean().default(false),
     from: isoDate.optional(),
     to: isoDate.optional(),
@@ -75,12 +74,9 @@ export function ingestCommand(program: Command): void {
         onBatch: (b: object) => log.info(b, "batch committed"),
       };
       const t0 = performance.now();
-      let summary: IngestSummary;
-      try {
-        summary = o.bronze ? await replayBronzeJob({ from: o.from!, to: o.to ?? o.from!, sourceDataDir: o.sourceDataDir }, opts) : await ingestFilesJob(o.paths, opts);
-      } catch (err) {
-        throw err instanceof InputError ? new UsageError(err.message) : err;
-      }
+      const summary = o.bronze
+        ? await replayBronzeJob({ from: o.from!, to: o.to ?? o.from!, sourceDataDir: o.sourceDataDir }, opts)
+        : await ingestFilesJob(o.paths, opts);
       for (const w of summary.warnings) log.warn(w);
       const secs = (performance.now() - t0) / 1000;
       const c = summary.counts;

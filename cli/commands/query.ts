@@ -1,7 +1,17 @@
+/**
+ * `ecom query "<sql>"`: one read-only statement over Silver, Gold and ops
+ * (jobs/query.ts), printed as a table or a JSON array of row objects.
+ */
 import type { Command } from "commander";
+import { z } from "zod";
 import { runQuery } from "../../jobs/query.js";
-import { loadConfig } from "../config.js";
+import { configSchema, parseOptions } from "../config.js";
 import { formatTable } from "../format-table.js";
+
+export const queryOptions = configSchema.pick({ dataDir: true }).extend({
+  sql: z.string().refine((s) => s.trim() !== "", "give one SQL statement, e.g. \"SELECT count(*) FROM silver.order_events\""),
+  json: z.boolean().default(false),
+});
 
 export function queryCommand(program: Command): void {
   program
@@ -11,8 +21,8 @@ export function queryCommand(program: Command): void {
     .option("--data-dir <dir>", "data directory")
     .option("--json", "print a JSON array of row objects")
     .action(async (sql: string, flags: Record<string, unknown>) => {
-      const config = loadConfig(flags);
-      const rows = await runQuery(config.dataDir, sql);
-      process.stdout.write(flags.json ? JSON.stringify(rows) + "\n" : formatTable(rows));
+      const o = parseOptions(queryOptions, { ...flags, sql });
+      const rows = await runQuery(o.dataDir, o.sql);
+      process.stdout.write(o.json ? JSON.stringify(rows) + "\n" : formatTable(rows));
     });
 }

@@ -1,7 +1,17 @@
+/**
+ * `ecom report`: a day's headline numbers from Gold (jobs/gold-report.ts),
+ * as a text page for people or as JSON.
+ */
 import type { Command } from "commander";
-import { type Report, buildReport, formatMoney, percent, withGoldQuery } from "../../jobs/gold-report.js";
-import { loadConfig } from "../config.js";
+import { z } from "zod";
+import { type Report, formatMoney, percent, reportJob } from "../../jobs/gold-report.js";
+import { configSchema, isoDate, parseOptions, todayUtc } from "../config.js";
 import { formatTable } from "../format-table.js";
+
+export const reportOptions = configSchema.pick({ dataDir: true }).extend({
+  date: isoDate.default(todayUtc),
+  json: z.boolean().default(false),
+});
 
 export function reportCommand(program: Command): void {
   program
@@ -11,10 +21,9 @@ export function reportCommand(program: Command): void {
     .option("--data-dir <dir>", "data directory")
     .option("--json", "print the report as JSON")
     .action(async (flags: Record<string, unknown>) => {
-      const config = loadConfig(flags);
-      const date = (flags.date as string | undefined) ?? new Date().toISOString().slice(0, 10);
-      const report = await withGoldQuery(config.dataDir, (q) => buildReport(q, date));
-      process.stdout.write(flags.json ? JSON.stringify(report) + "\n" : renderReport(report));
+      const o = parseOptions(reportOptions, flags);
+      const report = await reportJob(o.dataDir, o.date);
+      process.stdout.write(o.json ? JSON.stringify(report) + "\n" : renderReport(report));
     });
 }
 

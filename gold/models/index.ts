@@ -19,3 +19,6 @@ export const GOLD_MODELS: readonly GoldModel[] = [
   inventoryLevels,
   customerActivity,
 ];
+
+/** The Gold table names (without the `gold.` schema), in the same order. */
+export const GOLD_MODEL_NAMES = GOLD_MODELS.map((m) => m.name) as [string, ...string[]];
