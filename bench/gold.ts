@@ -25,8 +25,6 @@ import { startEmulator } from "../sources/dev/pubsub-emulator.js";
 import { PubSubBatchSource, ensureTopicAndSubscription } from "../sources/pubsub.js";
 import { publishGenerated, waitUntil } from "./ingest.js";
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../cli/main.js");
-
 export interface GoldBenchOptions {
   /** NDJSON input; generated (and cached) when absent. */
   file?: string;
@@ -216,11 +214,18 @@ export async function benchGoldFreshness(rate: number, seconds: number, dataDir:
     if (Number(check!.gold) !== Number(check!.silver)) throw new Error(`gold.revenue_by_minute has ${check!.gold} orders, Silver ${check!.silver}`);
     // Skip the first 2 s of traffic: emulator and JIT warm-up are not the steady state.
     const first = silver.reduce((m, s) => Math.min(m, s.at), Infinity);
-    const after = (xs: { at: number; ms: number }[]) => xs.filter((s) => s.at >= first + 2000).map((s) => s.ms).sort((a, b) => a - b);
+    const after = (xs: { at: number; ms: number }[]) =>
+      xs
+        .filter((s) => s.at >= first + 2000)
+        .map((s) => s.ms)
+        .sort((a, b) => a - b);
     const steady = after(samples);
     const steadySilver = after(silver);
     const batchMs = after(batches);
-    const refresh = batches.filter((b) => b.at >= first + 2000).map((b) => b.refresh).sort((a, b) => a - b);
+    const refresh = batches
+      .filter((b) => b.at >= first + 2000)
+      .map((b) => b.refresh)
+      .sort((a, b) => a - b);
     return {
       rate,
       seconds,

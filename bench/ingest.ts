@@ -30,7 +30,11 @@ export function benchDir(): string {
 export async function benchFile(count: number): Promise<string> {
   const file = path.join(benchDir(), `events-${count}-seed1.ndjson`);
   if (!fs.existsSync(file)) {
-    await generateToFile(file + ".part", { seed: 1, ratePerSecond: 2000, startTime: new Date("2026-11-01T00:00:00Z"), duplicateFraction: 0.01, invalidFraction: 0.005 }, count);
+    await generateToFile(
+      file + ".part",
+      { seed: 1, ratePerSecond: 2000, startTime: new Date("2026-11-01T00:00:00Z"), duplicateFraction: 0.01, invalidFraction: 0.005 },
+      count,
+    );
     fs.renameSync(file + ".part", file);
   }
   return file;
@@ -47,15 +51,17 @@ export interface FileBench {
 export async function benchFileIngest(file: string, dataDir: string): Promise<FileBench> {
   fs.rmSync(dataDir, { recursive: true, force: true });
   const t0 = performance.now();
-  const { stdout, stderr } = await run(
-    "/bin/sh",
-    ["-c", `exec "${process.execPath}" "${CLI}" ingest --json --data-dir "${dataDir}" "${file}"; `],
-    { maxBuffer: 64 << 20, env: { ...process.env, ECOM_LOG_LEVEL: "info" } },
-  );
+  const { stdout, stderr } = await run("/bin/sh", ["-c", `exec "${process.execPath}" "${CLI}" ingest --json --data-dir "${dataDir}" "${file}"; `], {
+    maxBuffer: 64 << 20,
+    env: { ...process.env, ECOM_LOG_LEVEL: "info" },
+  });
   const seconds = (performance.now() - t0) / 1000;
   const totals = JSON.parse(stdout.trim().split("\n").pop()!) as Record<string, number>;
-  const done = stderr.split("\n").filter((l) => l.includes('"ingest done"')).pop();
-  const peak = done ? (JSON.parse(done) as { peak_rss_mb?: number }).peak_rss_mb ?? 0 : 0;
+  const done = stderr
+    .split("\n")
+    .filter((l) => l.includes('"ingest done"'))
+    .pop();
+  const peak = done ? ((JSON.parse(done) as { peak_rss_mb?: number }).peak_rss_mb ?? 0) : 0;
   return { events: totals.read!, seconds, events_per_s: Math.round(totals.read! / seconds), peak_rss_mb: peak, totals };
 }
 

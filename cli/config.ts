@@ -41,10 +41,13 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
 export const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, { message: "must be a date YYYY-MM-DD (UTC)", abort: true })
-  .refine((s) => {
-    const ms = Date.parse(`${s}T00:00:00Z`);
-    return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === s;
-  }, { message: "must be a date YYYY-MM-DD (UTC) that is in the calendar", abort: true });
+  .refine(
+    (s) => {
+      const ms = Date.parse(`${s}T00:00:00Z`);
+      return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === s;
+    },
+    { message: "must be a date YYYY-MM-DD (UTC) that is in the calendar", abort: true },
+  );
 
 /** A point in time, as an ISO 8601 text (2026-11-25T00:00:00Z), read as a Date. */
 export const isoTime = z
@@ -55,17 +58,25 @@ export const isoTime = z
 /** Today's date, UTC, YYYY-MM-DD. */
 export const todayUtc = (): string => new Date().toISOString().slice(0, 10);
 
-const pubsubName = z.string().regex(/^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, "must start with a letter and be at least 3 characters (letters, digits, . _ ~ + % -)");
+const pubsubName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, "must start with a letter and be at least 3 characters (letters, digits, . _ ~ + % -)");
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 export const configSchema = z.object({
   dataDir: z.string().min(1, "must be a folder path").default("./data"),
-  projectId: z.string().regex(/^[a-z][a-z0-9-]{4,29}$/, "must be a GCP project id like ecom-local").default("ecom-local"),
+  projectId: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{4,29}$/, "must be a GCP project id like ecom-local")
+    .default("ecom-local"),
   topic: pubsubName.default("events"),
   subscription: pubsubName.default("events-ingest"),
   /** host:port of a running emulator; unset = `ecom start` starts its own. */
-  emulatorHost: z.string().regex(/^[^:]+:\d+$/, "must be host:port").optional(),
+  emulatorHost: z
+    .string()
+    .regex(/^[^:]+:\d+$/, "must be host:port")
+    .optional(),
   batchSize: wholeNumber(1, 200_000).default(20_000),
   batchWaitMs: wholeNumber(10, 60_000).default(500),
   maxStreams: wholeNumber(1, 64).default(8),

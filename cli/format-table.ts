@@ -64,16 +64,21 @@ export function formatTable(rows: readonly Record<string, unknown>[], opts: Tabl
       return text(v);
     }),
   );
-  const widths = cols.map((c, i) => Math.min(maxWidth, cells.reduce((m, r) => Math.max(m, r[i]!.length), c.length)));
-  const fit = (s: string, i: number) => {
+  const widths = cols.map((c, i) =>
+    Math.min(
+      maxWidth,
+      cells.reduce((m, r) => Math.max(m, r[i]!.length), c.length),
+    ),
+  );
+  const pad = (s: string, i: number) => {
     const w = widths[i]!;
     const t = s.length > w ? s.slice(0, w - 1) + "…" : s;
     return kinds[i] === "text" ? t.padEnd(w) : t.padStart(w);
   };
   const lines = [
-    cols.map((c, i) => fit(c, i)).join("  "),
+    cols.map((c, i) => pad(c, i)).join("  "),
     widths.map((w) => "-".repeat(w)).join("  "),
-    ...cells.map((r) => r.map((s, i) => fit(s, i)).join("  ")),
+    ...cells.map((r) => r.map((s, i) => pad(s, i)).join("  ")),
   ];
   const footer = opts.footer === false ? "" : `(${rows.length} row${rows.length === 1 ? "" : "s"})\n`;
   return lines.map((l) => l.trimEnd()).join("\n") + "\n" + footer;

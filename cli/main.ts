@@ -24,10 +24,7 @@ import { startCommand } from "./commands/start.js";
 process.umask(0o077);
 
 const program = new Command();
-program
-  .name("ecom")
-  .description("ecom-stream: e-commerce events from Pub/Sub to Bronze, Silver and Gold, exactly once")
-  .showHelpAfterError();
+program.name("ecom").description("ecom-stream: e-commerce events from Pub/Sub to Bronze, Silver and Gold, exactly once").showHelpAfterError();
 
 startCommand(program);
 ingestCommand(program);

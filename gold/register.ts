@@ -83,7 +83,8 @@ export async function registerGold(engine: Engine, opts: GoldOptions = {}): Prom
     },
   };
   runtime.lastRefresh = await gold.refresh();
-  const onError = opts.onError ?? ((err: Error) => process.emitWarning(`Gold refresh failed (windows stay marked, retried next batch): ${publicErrorMessage(err)}`));
+  const onError =
+    opts.onError ?? ((err: Error) => process.emitWarning(`Gold refresh failed (windows stay marked, retried next batch): ${publicErrorMessage(err)}`));
   const extension: EngineExtension = {
     name: "gold",
     async beforeCommit(tx, result) {

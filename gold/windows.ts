@@ -105,7 +105,10 @@ export function timeWindows(d: GoldDialect, grain: Exclude<Grain, "key">, ranges
 /** A literal set of key windows (e.g. skus). */
 export function keyWindows(d: GoldDialect, keys: readonly string[]): WindowFilter {
   if (keys.length === 0) return none("key");
-  const list = [...new Set(keys)].sort().map((k) => d.str(k)).join(", ");
+  const list = [...new Set(keys)]
+    .sort()
+    .map((k) => d.str(k))
+    .join(", ");
   const unsupported = () => {
     throw new Error("a key window has no date or time predicate");
   };

@@ -4,7 +4,7 @@
  * data dir's file; then any windows still marked dirty are refreshed.
  */
 import fs from "node:fs";
-import { type RebuildOptions } from "../gold/duckdb/executor.js";
+import type { RebuildOptions } from "../gold/duckdb/executor.js";
 import { goldOf } from "../gold/register.js";
 import type { Engine } from "../pipelines/local/engine.js";
 import { dataDirPaths } from "../sinks/local-files/data-dir.js";
@@ -50,6 +50,7 @@ async function rebuildOnInstance(info: InstanceInfo, opts: RebuildOptions): Prom
         `  Stop it and run \`ecom gold rebuild\` again, or restart it with a version that serves /gold/rebuild.`,
     );
   }
-  if (!res.ok) throw new Error(`Gold rebuild on the running instance (pid ${info.pid}) failed: ${text}\n  Run it again (a conflict with a batch clears on retry).`);
+  if (!res.ok)
+    throw new Error(`Gold rebuild on the running instance (pid ${info.pid}) failed: ${text}\n  Run it again (a conflict with a batch clears on retry).`);
   return JSON.parse(text) as { models: Record<string, number>; ms: number };
 }

@@ -38,15 +38,15 @@ export async function reportJob(dataDir: string, date: string): Promise<Report> 
 export async function buildReport(q: Query, date: string): Promise<Report> {
   // Spelled into SQL from its parsed value, so no other text can reach the statement (an invalid date throws here).
   const d = `DATE '${new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10)}'`;
-  const revenue = (
-    await q(`SELECT currency, orders, gross_minor, refunds_minor, net_minor FROM gold.daily_revenue WHERE date = ${d} ORDER BY currency`)
-  ).map((r) => ({
-    currency: String(r.currency),
-    orders: num(r.orders),
-    gross_minor: num(r.gross_minor),
-    refunds_minor: num(r.refunds_minor),
-    net_minor: num(r.net_minor),
-  }));
+  const revenue = (await q(`SELECT currency, orders, gross_minor, refunds_minor, net_minor FROM gold.daily_revenue WHERE date = ${d} ORDER BY currency`)).map(
+    (r) => ({
+      currency: String(r.currency),
+      orders: num(r.orders),
+      gross_minor: num(r.gross_minor),
+      refunds_minor: num(r.refunds_minor),
+      net_minor: num(r.net_minor),
+    }),
+  );
   const f = (await q(`SELECT sessions, ordered, paid FROM gold.conversion_funnel WHERE date = ${d}`))[0] ?? {};
   const c = (await q(`SELECT carts, ordered, abandoned FROM gold.cart_abandonment WHERE date = ${d}`))[0] ?? {};
   const payments = (

@@ -21,7 +21,13 @@ export async function goldStatus(dataDir: string): Promise<GoldTableStatus[]> {
     const out: GoldTableStatus[] = [];
     for (const m of GOLD_MODELS) {
       const n = (await q(`SELECT count(*) AS n FROM gold.${m.name}`))[0]?.n;
-      out.push({ table: `gold.${m.name}`, rows: n, window: m.window.grain, pending_windows: dirty.get(m.name) ?? 0, last_full_build: built.get(m.name) ?? null });
+      out.push({
+        table: `gold.${m.name}`,
+        rows: n,
+        window: m.window.grain,
+        pending_windows: dirty.get(m.name) ?? 0,
+        last_full_build: built.get(m.name) ?? null,
+      });
     }
     return out;
   });

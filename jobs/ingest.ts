@@ -82,7 +82,8 @@ export async function replayBronzeJob(range: BronzeRange, opts: IngestOptions): 
   const same = source === path.resolve(opts.dataDir);
   const paths = dataDirPaths(source);
   if (!fs.existsSync(paths.bronze)) throw new InputError(`${same ? "the data dir" : "the source data dir"} ${source} has no Bronze folder (${paths.bronze})`);
-  if (!same && !fs.existsSync(paths.keys)) throw new InputError(`the source data dir ${source} has no keys/ folder: its Bronze personal data cannot be decrypted`);
+  if (!same && !fs.existsSync(paths.keys))
+    throw new InputError(`the source data dir ${source} has no keys/ folder: its Bronze personal data cannot be decrypted`);
   const origin = `bronze:${range.from}..${range.to}`;
   const warnings: string[] = [];
   if (!same && !sameKeys(source, opts.dataDir)) warnings.push(`the data dir's keys differ from ${source}'s: its tokens will not match the source's Silver`);
@@ -98,13 +99,16 @@ export async function replayBronzeJob(range: BronzeRange, opts: IngestOptions): 
   let summary: IngestSummary;
   if (opts.runner === "beam") {
     summary = await withGoldAfterBeam(opts, () =>
-      runOnDirectRunner((session) => {
-        // The data dir itself: listed once the sink's open has recovered it; its keys through the sink, which holds the store.
-        const selection = other ?? { ...bronzeFilesOf(source, range.from, range.to), keys: {} };
-        if (!other) selection.keys = session.subjectKeys(kidsOf(selection.root, selection.names));
-        noFiles(selection);
-        return { bronze: selection };
-      }, beamOptions(opts, origin)),
+      runOnDirectRunner(
+        (session) => {
+          // The data dir itself: listed once the sink's open has recovered it; its keys through the sink, which holds the store.
+          const selection = other ?? { ...bronzeFilesOf(source, range.from, range.to), keys: {} };
+          if (!other) selection.keys = session.subjectKeys(kidsOf(selection.root, selection.names));
+          noFiles(selection);
+          return { bronze: selection };
+        },
+        beamOptions(opts, origin),
+      ),
     );
   } else {
     summary = await onLocalRunner(opts, async (engine, onBatch) => {
@@ -163,7 +167,13 @@ async function withGoldAfterBeam(opts: IngestOptions, run: () => Promise<Counts>
   const t1 = performance.now();
   const engine = await openRuntime(opts.dataDir);
   try {
-    return { counts, ingestSeconds: (t1 - t0) / 1000, goldSeconds: (performance.now() - t1) / 1000, goldWindows: goldOf(engine)?.lastRefresh?.windows, warnings: [] };
+    return {
+      counts,
+      ingestSeconds: (t1 - t0) / 1000,
+      goldSeconds: (performance.now() - t1) / 1000,
+      goldWindows: goldOf(engine)?.lastRefresh?.windows,
+      warnings: [],
+    };
   } finally {
     engine.close();
   }

@@ -78,10 +78,10 @@ export async function replayDeadLetters(engine: Engine, filter: DeadLetterFilter
     const tx = await engine.store.begin();
     try {
       for (const f of failing) {
-        await tx.run(
-          `UPDATE ops.dead_letters SET replay_attempts = replay_attempts + 1, last_replay_error = $e WHERE dl_id = $id`,
-          { e: f.error, id: f.dl_id },
-        );
+        await tx.run(`UPDATE ops.dead_letters SET replay_attempts = replay_attempts + 1, last_replay_error = $e WHERE dl_id = $id`, {
+          e: f.error,
+          id: f.dl_id,
+        });
       }
       await tx.commit();
     } catch (err) {

@@ -168,7 +168,9 @@ async function pubsubTarget(opts: StreamJobOptions, hooks: StreamHooks): Promise
   }
   hooks.onNotice?.("starting the Pub/Sub emulator...");
   const emulator = await startEmulator({ projectId: opts.pubsub.projectId, dataDir: `${opts.dataDir}/pubsub-emulator` });
-  hooks.onNotice?.(`Pub/Sub emulator on ${emulator.host} (started in ${(emulator.startMs / 1000).toFixed(1)} s); publish with PUBSUB_EMULATOR_HOST=${emulator.host}`);
+  hooks.onNotice?.(
+    `Pub/Sub emulator on ${emulator.host} (started in ${(emulator.startMs / 1000).toFixed(1)} s); publish with PUBSUB_EMULATOR_HOST=${emulator.host}`,
+  );
   return { target: { ...opts.pubsub, emulatorHost: emulator.host }, emulator };
 }
 

@@ -76,10 +76,7 @@ export function internalError(message: RawMessage, stepName: string, stage: Dead
 }
 
 /** Walks steps 1-2 for one message. */
-export function parseMessage(
-  steps: ElementSteps,
-  message: RawMessage,
-): ValidEvent | DeadLetter {
+export function parseMessage(steps: ElementSteps, message: RawMessage): ValidEvent | DeadLetter {
   const decoded = steps[0].run(message);
   if (!decoded.ok) return decoded;
   return steps[1].run(decoded);
@@ -114,11 +111,7 @@ export interface Projected {
  * Step 4: the Silver row (tokens), then the Bronze line (personal fields
  * encrypted under `subjectKey`, the key of `subjectRefOf(valid)`). Consumes the event.
  */
-export function project(
-  valid: ValidEvent,
-  subjectKey: SubjectKey | undefined,
-  ctx: { tokenKey: TokenKey; ingestedAtMs: number },
-): Projected {
+export function project(valid: ValidEvent, subjectKey: SubjectKey | undefined, ctx: { tokenKey: TokenKey; ingestedAtMs: number }): Projected {
   const { domain, row } = toSilverRow(valid, ctx);
   const bronze = protectForBronze(valid.event, subjectKey);
   return { domain, row, partition: partitionOf(valid.eventType, valid.eventTimeMs), bronzeLine: JSON.stringify(bronze) };

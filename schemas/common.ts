@@ -6,9 +6,7 @@
 import { z } from "zod";
 
 /** Any UUID version, either case; normalized to lower case by the validator. */
-export const uuid = z
-  .string()
-  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a UUID");
+export const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a UUID");
 
 /** RFC 3339 with a zone offset (`Z` or `+hh:mm`). */
 export const rfc3339 = z.iso.datetime({ offset: true, local: false });

@@ -16,11 +16,7 @@ export const contextSchema = z.looseObject({
   app_version: z.string().optional(),
 });
 
-export function envelope<T extends string, S extends z.ZodType, P extends z.ZodType>(
-  eventType: T,
-  source: S,
-  payload: P,
-) {
+export function envelope<T extends string, S extends z.ZodType, P extends z.ZodType>(eventType: T, source: S, payload: P) {
   return z.looseObject({
     event_id: uuid,
     event_type: z.literal(eventType),

@@ -39,6 +39,7 @@ export const CARD_NUMBERS = {
  * authorization), compared after normalization (lower case, letters and
  * digits only): `cardHolderName`, `card_holder` and `CARD-HOLDER` are one.
  */
+// biome-ignore format: word lists read as paragraphs
 export const SENSITIVE_AUTH_FIELDS = {
   exact: [
     "cvv", "cvv2", "cvc", "cvc2", "csc", "cid", "cav2", "securitycode", "cardsecuritycode", "cardverificationvalue",
@@ -75,12 +76,7 @@ export const CONTRACT_PERSONAL_FIELDS: { every: PersonalField[]; byType: Partial
       { path: ["payload", "customer", "name"] },
       { path: ["payload", "customer", "shipping_address"], exceptChildren: ["country"] },
     ],
-    profile_update: [
-      { path: ["payload", "email"] },
-      { path: ["payload", "phone"] },
-      { path: ["payload", "name"] },
-      { path: ["payload", "address"] },
-    ],
+    profile_update: [{ path: ["payload", "email"] }, { path: ["payload", "phone"] }, { path: ["payload", "name"] }, { path: ["payload", "address"] }],
   },
 };
 
@@ -89,6 +85,7 @@ export const CONTRACT_PERSONAL_FIELDS: { every: PersonalField[]; byType: Partial
  * kebab, dots, digits apart) and matched word by word; long compounds also
  * match inside a name run together (`customeremailaddress`).
  */
+// biome-ignore format: word lists read as paragraphs
 export const PERSONAL_NAMES = {
   words: [
     "email", "emails", "mail", "phone", "phones", "mobile", "cell", "cellphone", "telephone", "tel", "fax", "msisdn",
@@ -126,7 +123,7 @@ export const PERSONAL_NAMES = {
 /** Values that are personal whatever their field is called (only whole values, but emails anywhere in text). */
 export const PERSONAL_VALUES = {
   /** An email address, also inside free text. */
-  email: /[A-Za-z0-9.!#$%&'*+\/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,}/g,
+  email: /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,}/g,
   /** A phone number as a whole value: optional +, 7-15 digits, the usual separators. */
   phone: /^\+?[\d\s().\-\u00a0]{7,24}$/,
   phoneDigits: { min: 7, max: 15 },
@@ -141,6 +138,15 @@ export const NEVER_PERSONAL_PATHS = ["event_id", "event_type", "schema_version",
  * platform itself validated.
  */
 export const CLEAR_SILVER_COLUMNS = [
-  "event_id", "event_type", "event_date", "source", "currency", "country", "ship_country", "pii_key_id", "method",
-  "login_method", "locale",
+  "event_id",
+  "event_type",
+  "event_date",
+  "source",
+  "currency",
+  "country",
+  "ship_country",
+  "pii_key_id",
+  "method",
+  "login_method",
+  "locale",
 ] as const;

@@ -8,13 +8,7 @@ import type { z } from "zod";
 import { addToCartV1, pageViewV1, searchV1 } from "./events/clickstream.js";
 import { loginV1, profileUpdateV1 } from "./events/customer.js";
 import { priceChangeV1, stockUpdateV1 } from "./events/inventory.js";
-import {
-  orderCancelledV1,
-  orderConfirmedV1,
-  orderCreatedV1,
-  orderDeliveredV1,
-  orderShippedV1,
-} from "./events/orders.js";
+import { orderCancelledV1, orderConfirmedV1, orderCreatedV1, orderDeliveredV1, orderShippedV1 } from "./events/orders.js";
 import { paymentFailureV1, paymentInitiatedV1, paymentRefundV1, paymentSuccessV1 } from "./events/payments.js";
 
 export const DOMAINS = ["clickstream", "order", "payment", "inventory", "customer"] as const;

@@ -81,9 +81,27 @@ export const ORDERS: StateRules = {
     updated_at: { kind: "merged_at" },
   },
   anomalies: [
-    { flag: "shipped_after_cancelled", when: [["cancelled_at", "set"], ["shipped_at", ">", "cancelled_at"]] },
-    { flag: "delivered_after_cancelled", when: [["cancelled_at", "set"], ["delivered_at", ">", "cancelled_at"]] },
-    { flag: "confirmed_before_created", when: [["created_at", "set"], ["confirmed_at", "<", "created_at"]] },
+    {
+      flag: "shipped_after_cancelled",
+      when: [
+        ["cancelled_at", "set"],
+        ["shipped_at", ">", "cancelled_at"],
+      ],
+    },
+    {
+      flag: "delivered_after_cancelled",
+      when: [
+        ["cancelled_at", "set"],
+        ["delivered_at", ">", "cancelled_at"],
+      ],
+    },
+    {
+      flag: "confirmed_before_created",
+      when: [
+        ["created_at", "set"],
+        ["confirmed_at", "<", "created_at"],
+      ],
+    },
   ],
 };
 
@@ -115,8 +133,20 @@ export const PAYMENTS: StateRules = {
     updated_at: { kind: "merged_at" },
   },
   anomalies: [
-    { flag: "success_and_failure", when: [["succeeded_at", "set"], ["failed_at", "set"]] },
-    { flag: "refund_before_success", when: [["refunded_at", "set"], ["refunded_at", "unset_or_<", "succeeded_at"]] },
+    {
+      flag: "success_and_failure",
+      when: [
+        ["succeeded_at", "set"],
+        ["failed_at", "set"],
+      ],
+    },
+    {
+      flag: "refund_before_success",
+      when: [
+        ["refunded_at", "set"],
+        ["refunded_at", "unset_or_<", "succeeded_at"],
+      ],
+    },
   ],
 };
 

@@ -42,7 +42,11 @@ function winnerOf(d: StateDialect, rules: StateRules, value: string): string {
 function incomingExpr(d: StateDialect, rules: StateRules, rule: StateColumnRule): string {
   switch (rule.kind) {
     case "winner":
-      return winnerOf(d, rules, rule.value === "status" ? caseOfType(rules, (l) => `'${l.status}'`) : rule.value === "event_id" ? "event_id" : rule.value.column);
+      return winnerOf(
+        d,
+        rules,
+        rule.value === "status" ? caseOfType(rules, (l) => `'${l.status}'`) : rule.value === "event_id" ? "event_id" : rule.value.column,
+      );
     case "latest_time":
       return "max(event_time)";
     case "first":
@@ -84,7 +88,9 @@ function newerWins(rules: StateRules, n: string, t: string): string {
   if (!rules.lifecycle) return `(${n}.${time} > ${t}.${time} OR (${n}.${time} = ${t}.${time} AND ${tie}))`;
   const status = columnOf(rules, "winner", "status");
   const rank = (side: string) =>
-    `CASE ${side}.${status} ${Object.values(rules.lifecycle!).map((l) => `WHEN '${l!.status}' THEN ${l!.rank}`).join(" ")} END`;
+    `CASE ${side}.${status} ${Object.values(rules.lifecycle!)
+      .map((l) => `WHEN '${l!.status}' THEN ${l!.rank}`)
+      .join(" ")} END`;
   return `(${n}.${time} > ${t}.${time} OR (${n}.${time} = ${t}.${time} AND (${rank(n)} > ${rank(t)} OR (${rank(n)} = ${rank(t)} AND ${tie}))))`;
 }
 

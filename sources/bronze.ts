@@ -56,7 +56,11 @@ export function kidsOf(root: string, names: readonly string[]): string[] {
 }
 
 /** Subject data keys (base64) by kid from an open store; erased people's kids are missing. */
-export async function subjectKeysFrom(store: Pick<WarehouseStore, "storedSubjectKeys">, kek: KeyWrapper, kids: readonly string[]): Promise<Record<string, string>> {
+export async function subjectKeysFrom(
+  store: Pick<WarehouseStore, "storedSubjectKeys">,
+  kek: KeyWrapper,
+  kids: readonly string[],
+): Promise<Record<string, string>> {
   const keys = await unwrapStoredKeys(store, kids, kek);
   return Object.fromEntries([...keys].map(([kid, key]) => [kid, key.toString("base64")]));
 }

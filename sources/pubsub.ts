@@ -70,7 +70,7 @@ function checkTarget(t: PubSubTarget, what: ("topic" | "subscription")[]): void 
     if (!ID_RE.test(id) || id.toLowerCase().startsWith("goog")) {
       throw new Error(
         `invalid Pub/Sub ${key} id ${JSON.stringify(id)}: ids must start with a letter, be 3-255 characters of ` +
-          "letters, digits and - _ . ~ + %, and must not start with \"goog\"",
+          'letters, digits and - _ . ~ + %, and must not start with "goog"',
       );
     }
   }
@@ -317,11 +317,9 @@ export class EventPublisher {
   /** Resolves with the server-assigned message id once its batch is published. */
   publish(data: string | Buffer, attributes: Record<string, string>): Promise<string> {
     if (this.#closed) return Promise.reject(new Error("EventPublisher: publish() after close()"));
-    return this.#topic
-      .publishMessage({ data: typeof data === "string" ? Buffer.from(data, "utf8") : data, attributes })
-      .catch((e: unknown) => {
-        throw new PubSubError(describePubSubError(e, this.#target), e);
-      });
+    return this.#topic.publishMessage({ data: typeof data === "string" ? Buffer.from(data, "utf8") : data, attributes }).catch((e: unknown) => {
+      throw new PubSubError(describePubSubError(e, this.#target), e);
+    });
   }
 
   /** Sends whatever is batched and waits for it. */
@@ -345,7 +343,15 @@ export class EventPublisher {
 }
 
 const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EMULATOR_UNREACHABLE"]);
-const GRPC = { DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, INVALID_ARGUMENT: 3, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
+const GRPC = {
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  INVALID_ARGUMENT: 3,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
 
 function collectText(err: unknown): { text: string; codes: unknown[] } {
   const parts: string[] = [];
@@ -383,7 +389,9 @@ export function describePubSubError(err: unknown, t: PubSubTarget): string {
     has(GRPC.UNAVAILABLE) ||
     has("UNAVAILABLE") ||
     codes.some((c) => typeof c === "string" && CONNECTION_CODES.has(c)) ||
-    /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|UNAVAILABLE|No connection established|Failed to connect|failed to connect before the deadline|no answer from the Pub\/Sub emulator/i.test(text) ||
+    /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|UNAVAILABLE|No connection established|Failed to connect|failed to connect before the deadline|no answer from the Pub\/Sub emulator/i.test(
+      text,
+    ) ||
     (t.emulatorHost !== undefined && (has(GRPC.DEADLINE_EXCEEDED) || /DEADLINE_EXCEEDED/.test(text)));
   if (unreachable) {
     if (t.emulatorHost) {

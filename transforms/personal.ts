@@ -19,7 +19,10 @@ const CARD_ALLOWED = new Set<string>(SENSITIVE_AUTH_FIELDS.cardAllowed);
 
 /** Lower case, letters and digits only: `Card-Holder_Name` -> `cardholdername`. */
 export function normalizeName(name: string): string {
-  return name.normalize("NFKC").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
+  return name
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, "");
 }
 
 /** The words of a field name: `customerEmailAddress`, `customer_email.address`, `line1` -> customer, email, address / line, 1. */

@@ -15,12 +15,7 @@
  * puts everything back for replay from Bronze.
  */
 import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
-import {
-  CONTRACT_PERSONAL_FIELDS,
-  NEVER_PERSONAL_PATHS,
-  PERSON_IDENTIFIERS,
-  type PersonalField,
-} from "../schemas/personal-data.js";
+import { CONTRACT_PERSONAL_FIELDS, NEVER_PERSONAL_PATHS, PERSON_IDENTIFIERS, type PersonalField } from "../schemas/personal-data.js";
 import type { AnyEvent, EventType } from "../schemas/registry.js";
 import { holdsPersonalText, isPersonalName, isPersonalValue } from "./personal.js";
 import { type TokenKey, tokenize } from "./tokenize.js";
@@ -178,12 +173,7 @@ function takePersonal(event: Record<string, unknown>, key: string, keep: (path: 
   }
 }
 
-function takeContractField(
-  root: Record<string, unknown>,
-  field: PersonalField,
-  keep: (path: FieldPath, v: unknown) => void,
-  kept: WeakSet<object>,
-): void {
+function takeContractField(root: Record<string, unknown>, field: PersonalField, keep: (path: FieldPath, v: unknown) => void, kept: WeakSet<object>): void {
   let parent: Record<string, unknown> = root;
   const last = field.path.length - 1;
   for (let i = 0; i < last; i++) {

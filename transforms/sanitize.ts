@@ -16,9 +16,7 @@ export const MAX_DEPTH = 32;
 /** Most values (object members and array elements) a message may hold. */
 export const MAX_VALUES = 200_000;
 
-export type SanitizeResult =
-  | { ok: true; pansRedacted: number; dropped: number }
-  | { ok: false; reason: "too_deep" | "too_large"; detail: string };
+export type SanitizeResult = { ok: true; pansRedacted: number; dropped: number } | { ok: false; reason: "too_deep" | "too_large"; detail: string };
 
 interface Frame {
   container: Record<string, unknown> | unknown[];

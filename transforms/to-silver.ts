@@ -110,9 +110,7 @@ function payloadColumns(e: AnyEvent, row: SilverRow, key: TokenKey): void {
 
 type Clickstream = EventOf<"page_view" | "search" | "add_to_cart">;
 function clickstream(e: Clickstream, row: SilverRow, key: TokenKey): void {
-  const p = e.payload as Partial<
-    EventOf<"page_view">["payload"] & EventOf<"search">["payload"] & EventOf<"add_to_cart">["payload"]
-  >;
+  const p = e.payload as Partial<EventOf<"page_view">["payload"] & EventOf<"search">["payload"] & EventOf<"add_to_cart">["payload"]>;
   row.url = str(p.url);
   row.path = str(p.path);
   row.referrer = str(p.referrer);

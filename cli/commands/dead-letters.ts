@@ -55,7 +55,9 @@ export function deadLettersCommand(program: Command): void {
       const o = parseOptions(replayOptions, flags);
       const s = await replayDeadLettersJob(o.dataDir, { reason: o.reason, eventType: o.type, limit: o.limit });
       process.stdout.write(
-        o.json ? JSON.stringify(s) + "\n" : `selected ${s.selected}: replayed ${s.replayed}, already in Silver ${s.already_in_silver}, still failing ${s.still_failing}\n`,
+        o.json
+          ? JSON.stringify(s) + "\n"
+          : `selected ${s.selected}: replayed ${s.replayed}, already in Silver ${s.already_in_silver}, still failing ${s.still_failing}\n`,
       );
     });
 }

@@ -90,7 +90,11 @@ export function deployCommand(program: Command): void {
       const o = parseOptions(deployOptions, flags);
       const deployment = deploymentOf(o);
       if (o.printDdl) {
-        process.stdout.write(deploymentDdl(deployment).map((s) => `${s};\n`).join("\n"));
+        process.stdout.write(
+          deploymentDdl(deployment)
+            .map((s) => `${s};\n`)
+            .join("\n"),
+        );
         return;
       }
       if (o.dryRun) {

@@ -16,7 +16,10 @@ import { formatTable } from "../format-table.js";
 const unqualified = (s: string) => s.replace(/^gold\./, "");
 const goldTable = z
   .string()
-  .refine((s) => GOLD_MODEL_NAMES.includes(unqualified(s)), { error: (i) => `no Gold table ${String(i.input)}; the tables are: ${GOLD_MODEL_NAMES.join(", ")}`, abort: true })
+  .refine((s) => GOLD_MODEL_NAMES.includes(unqualified(s)), {
+    error: (i) => `no Gold table ${String(i.input)}; the tables are: ${GOLD_MODEL_NAMES.join(", ")}`,
+    abort: true,
+  })
   .transform(unqualified);
 
 export const rebuildOptions = configSchema
@@ -52,8 +55,15 @@ export function goldCommand(program: Command): void {
       if (o.json) process.stdout.write(JSON.stringify(r) + "\n");
       else {
         const range = o.from || o.to ? ` for ${o.from ?? "the beginning"} .. ${o.to ?? "the end"}` : "";
-        process.stdout.write(formatTable(Object.entries(r.models).map(([table, ms]) => ({ table: `gold.${table}`, ms })), { footer: false }));
-        process.stdout.write(`rebuilt ${Object.keys(r.models).length} Gold tables${range} in ${(r.ms / 1000).toFixed(2)} s (${r.via === "instance" ? "through the running instance" : "on the data file"})\n`);
+        process.stdout.write(
+          formatTable(
+            Object.entries(r.models).map(([table, ms]) => ({ table: `gold.${table}`, ms })),
+            { footer: false },
+          ),
+        );
+        process.stdout.write(
+          `rebuilt ${Object.keys(r.models).length} Gold tables${range} in ${(r.ms / 1000).toFixed(2)} s (${r.via === "instance" ? "through the running instance" : "on the data file"})\n`,
+        );
       }
     });
 

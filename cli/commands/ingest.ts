@@ -49,7 +49,9 @@ export const ingestOptions = configSchema
 export function ingestCommand(program: Command): void {
   program
     .command("ingest")
-    .description("Ingest NDJSON files or folders (.ndjson, .ndjson.gz), or replay a Bronze date range (--bronze), through validate/dedupe/tokenize into Bronze and Silver, then exit")
+    .description(
+      "Ingest NDJSON files or folders (.ndjson, .ndjson.gz), or replay a Bronze date range (--bronze), through validate/dedupe/tokenize into Bronze and Silver, then exit",
+    )
     .argument("[paths...]", "files or folders (not with --bronze)")
     .option("--data-dir <dir>", "data directory (Bronze folder, DuckDB file, keys)")
     .option("--batch-size <n>", "events per committed batch")
@@ -94,6 +96,9 @@ export function ingestCommand(program: Command): void {
         "ingest done",
       );
       if (o.json) process.stdout.write(JSON.stringify(c) + "\n");
-      else process.stdout.write(`read ${c.read}, valid ${c.valid}, duplicates ${c.duplicates}, dead-lettered ${c.dead_lettered}, card numbers redacted ${c.pans_redacted}\n`);
+      else
+        process.stdout.write(
+          `read ${c.read}, valid ${c.valid}, duplicates ${c.duplicates}, dead-lettered ${c.dead_lettered}, card numbers redacted ${c.pans_redacted}\n`,
+        );
     });
 }

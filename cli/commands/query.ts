@@ -9,7 +9,7 @@ import { configSchema, parseOptions } from "../config.js";
 import { formatTable } from "../format-table.js";
 
 export const queryOptions = configSchema.pick({ dataDir: true }).extend({
-  sql: z.string().refine((s) => s.trim() !== "", "give one SQL statement, e.g. \"SELECT count(*) FROM silver.order_events\""),
+  sql: z.string().refine((s) => s.trim() !== "", 'give one SQL statement, e.g. "SELECT count(*) FROM silver.order_events"'),
   json: z.boolean().default(false),
 });
 

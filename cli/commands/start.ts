@@ -22,7 +22,12 @@ export const startOptions = configSchema
   .superRefine((o, ctx) => {
     if (o.generator) return;
     for (const k of ["count", "duration"] as const) {
-      if (o[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: "stops the generator, which --no-generator turns off; use --idle-exit <seconds> to exit once the subscription is drained" });
+      if (o[k] !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: [k],
+          message: "stops the generator, which --no-generator turns off; use --idle-exit <seconds> to exit once the subscription is drained",
+        });
     }
   });
 
@@ -82,7 +87,10 @@ export function startCommand(program: Command): void {
             onNotice: stderr,
             onProgressLine: stderr,
             onBatch: (r) =>
-              log.debug({ batch: Number(r.result.batch.id), read: r.result.read, valid: r.result.valid, ms: Math.round(r.ms), lag_ms: r.lagMs }, "batch committed"),
+              log.debug(
+                { batch: Number(r.result.batch.id), read: r.result.read, valid: r.result.valid, ms: Math.round(r.ms), lag_ms: r.lagMs },
+                "batch committed",
+              ),
             onError: (message, fields) => log.error(fields, message),
           },
         });

@@ -86,9 +86,7 @@ const prefix = (m: GoldModel) => `w_${m.name}`;
 function windowDeclarations(m: GoldModel, fresh: FreshRows): string[] {
   const p = prefix(m);
   const rules = m.dirty.map((r) => `(${r.sql(d, fresh).trim()})`).join("\n  UNION ALL\n  ");
-  const out = [
-    `DECLARE ${p}_keys ARRAY<STRING> DEFAULT (\n  SELECT ARRAY_AGG(DISTINCT window_key IGNORE NULLS) FROM (\n  ${rules}\n  ) AS marks\n);`,
-  ];
+  const out = [`DECLARE ${p}_keys ARRAY<STRING> DEFAULT (\n  SELECT ARRAY_AGG(DISTINCT window_key IGNORE NULLS) FROM (\n  ${rules}\n  ) AS marks\n);`];
   const g: Grain = m.window.grain;
   if (g === "day") out.push(`DECLARE ${p}_dates ARRAY<DATE> DEFAULT ARRAY(SELECT PARSE_DATE('%F', k) FROM UNNEST(${p}_keys) AS k);`);
   else if (g === "hour" || g === "minute") {
@@ -136,20 +134,22 @@ export function refreshSql(models: readonly GoldModel[] = GOLD_MODELS): string {
     `DECLARE newest TIMESTAMP DEFAULT ${newestEventTimeSql()};`,
   ];
   for (const m of models) declarations.push(sqlComment(`Windows of gold.${m.name} to recompute (grain: ${m.window.grain}).`), ...windowDeclarations(m, fresh));
-  return [
-    GENERATED,
-    sqlComment(
-      "Scheduled Gold refresh (BigQuery scheduled query, every few minutes). Recomputes only the windows that\n" +
-        "Silver rows ingested since the last run touch: per table one MERGE that deletes the windows' rows and\n" +
-        "inserts them recomputed (never adds to a row), all in one transaction. Rerunning it is harmless.",
-    ),
-    declarations.join("\n"),
-    `BEGIN TRANSACTION;`,
-    ...models.map(mergeSql),
-    setState("ingested_through", "run_started"),
-    setState("newest_event_time", "newest"),
-    `COMMIT TRANSACTION;`,
-  ].join("\n\n") + "\n";
+  return (
+    [
+      GENERATED,
+      sqlComment(
+        "Scheduled Gold refresh (BigQuery scheduled query, every few minutes). Recomputes only the windows that\n" +
+          "Silver rows ingested since the last run touch: per table one MERGE that deletes the windows' rows and\n" +
+          "inserts them recomputed (never adds to a row), all in one transaction. Rerunning it is harmless.",
+      ),
+      declarations.join("\n"),
+      `BEGIN TRANSACTION;`,
+      ...models.map(mergeSql),
+      setState("ingested_through", "run_started"),
+      setState("newest_event_time", "newest"),
+      `COMMIT TRANSACTION;`,
+    ].join("\n\n") + "\n"
+  );
 }
 
 /** The full rebuild (`ecom gold rebuild` in production): every table recomputed from all of Silver. */
@@ -162,7 +162,9 @@ export function rebuildSql(models: readonly GoldModel[] = GOLD_MODELS): string {
   ];
   for (const m of models) {
     const w = allWindows(m.window.grain);
-    parts.push(`${header(m)}\nDELETE FROM gold.${m.name} WHERE TRUE;\nINSERT INTO gold.${m.name} (${columnList(m)})${indent(m.select({ d, w, newest: "newest" }).trim())};`);
+    parts.push(
+      `${header(m)}\nDELETE FROM gold.${m.name} WHERE TRUE;\nINSERT INTO gold.${m.name} (${columnList(m)})${indent(m.select({ d, w, newest: "newest" }).trim())};`,
+    );
   }
   parts.push(setState("ingested_through", "run_started"), setState("newest_event_time", "newest"), `COMMIT TRANSACTION;`);
   return parts.join("\n\n") + "\n";

@@ -29,4 +29,3 @@ export const duckdb: GoldDialect = {
   timeKey: (ts) => `strftime(${ts}, '%Y-%m-%d %H:%M:%S')`,
   str: (s) => `'${s.replace(/'/g, "''")}'`,
 };
-

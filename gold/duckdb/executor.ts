@@ -155,9 +155,7 @@ export class DuckDbGold {
   async markBatch(tx: DuckDbTransaction, batch: BatchRows): Promise<void> {
     const sql = markSql(this.models, batch);
     if (sql) await tx.run(sql);
-    await tx.run(
-      `INSERT INTO ops.gold_state SELECT '${NEWEST_STATE}', ${NEWEST} ON CONFLICT (name) DO UPDATE SET ts = EXCLUDED.ts`,
-    );
+    await tx.run(`INSERT INTO ops.gold_state SELECT '${NEWEST_STATE}', ${NEWEST} ON CONFLICT (name) DO UPDATE SET ts = EXCLUDED.ts`);
   }
 
   /** Windows waiting to be recomputed. */
@@ -194,9 +192,7 @@ export class DuckDbGold {
           await this.replace(m, windowsFromKeys(duckdb, m.window.grain, keys));
           windows[name] = keys.length;
         }
-        await this.run(
-          `DELETE FROM ops.gold_dirty WHERE model = ${str(name)} AND batch_id <= ${maxBatch} AND window_key IN (${keys.map(str).join(", ")})`,
-        );
+        await this.run(`DELETE FROM ops.gold_dirty WHERE model = ${str(name)} AND batch_id <= ${maxBatch} AND window_key IN (${keys.map(str).join(", ")})`);
       });
     }
     return { windows, ms: performance.now() - t0 };

@@ -82,8 +82,7 @@ GROUP BY date`,
   dirty: [
     {
       on: ["clickstream"],
-      sql: (d, f) =>
-        DATES_OF_CARTS(d.dayKey("event_date"), `SELECT cart_id FROM ${SILVER.clickstream} WHERE ${f.rows()} AND event_type = 'add_to_cart'`),
+      sql: (d, f) => DATES_OF_CARTS(d.dayKey("event_date"), `SELECT cart_id FROM ${SILVER.clickstream} WHERE ${f.rows()} AND event_type = 'add_to_cart'`),
     },
     {
       on: ["order"],

@@ -16,8 +16,7 @@
  */
 import { type GoldModel, SILVER, col } from "../model.js";
 
-const SESSIONS_OF_CARTS = (carts: string) =>
-  `SELECT session_id FROM ${SILVER.clickstream} WHERE event_type = 'add_to_cart' AND cart_id IN (${carts})`;
+const SESSIONS_OF_CARTS = (carts: string) => `SELECT session_id FROM ${SILVER.clickstream} WHERE event_type = 'add_to_cart' AND cart_id IN (${carts})`;
 
 export const conversionFunnel: GoldModel = {
   name: "conversion_funnel",

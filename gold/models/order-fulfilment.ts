@@ -36,8 +36,7 @@ export const orderFulfilment: GoldModel = {
   bigquery: { partitionBy: { column: "date", unit: "DAY" }, clusterBy: [] },
   select: ({ d, w }) => {
     const firstAt = (s: string) => `MIN(CASE WHEN event_type = 'order_${s}' THEN event_time END) AS ${s}_at`;
-    const step = (s: string, hours: string) =>
-      `SELECT ${d.toDate(`${s}_at`)} AS date, '${s}' AS step, ${hours} AS hours FROM orders WHERE ${s}_at IS NOT NULL`;
+    const step = (s: string, hours: string) => `SELECT ${d.toDate(`${s}_at`)} AS date, '${s}' AS step, ${hours} AS hours FROM orders WHERE ${s}_at IS NOT NULL`;
     const noHours = `CAST(NULL AS ${d.type("FLOAT64")})`;
     return `
 WITH candidate AS (

@@ -19,9 +19,7 @@ import { type IngestSink, applyElementSteps } from "./apply-steps.js";
 import type { BronzeReadContext } from "../../sources/bronze.js";
 import { readBronzeFile, readNdjsonFile } from "./file-source.js";
 
-export type BatchSource =
-  | { files: readonly string[]; bronze?: never }
-  | { bronze: BronzeReadContext & { names: readonly string[] }; files?: never };
+export type BatchSource = { files: readonly string[]; bronze?: never } | { bronze: BronzeReadContext & { names: readonly string[] }; files?: never };
 
 export function batchIngestPipeline(source: BatchSource, sink: IngestSink): (root: beam.Root) => void {
   if (source.files && source.bronze) throw new TypeError("give a batch source either files or bronze, not both");
@@ -36,9 +34,7 @@ export function batchIngestPipeline(source: BatchSource, sink: IngestSink): (roo
       const { names, ...ctx } = source.bronze;
       messages = root
         .apply(beam.withName("ListBronzeFiles", beam.create([...names], false)))
-        .apply(
-          beam.withName("ReadBronzeRecords", (files: beam.PCollection<string>) => files.flatMap(readBronzeFile, ctx)),
-        );
+        .apply(beam.withName("ReadBronzeRecords", (files: beam.PCollection<string>) => files.flatMap(readBronzeFile, ctx)));
     }
     const { valid, deadLetters } = applyElementSteps(messages);
     sink.writeSuccessful(valid);

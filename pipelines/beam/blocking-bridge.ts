@@ -39,7 +39,11 @@ export class BlockingBridge {
   private closed = false;
 
   /** Starts the worker thread that runs `moduleUrl`'s handlers (see `serveHandlers`). */
-  constructor(moduleUrl: URL, init: unknown, private readonly timeoutMs = 30 * 60_000) {
+  constructor(
+    moduleUrl: URL,
+    init: unknown,
+    private readonly timeoutMs = 30 * 60_000,
+  ) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(moduleUrl, {

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { BigQuery } from "@google-cloud/bigquery";
 import { Storage } from "@google-cloud/storage";
-import { type BigQueryDatasets } from "../../sinks/bigquery/ddl.js";
+import type { BigQueryDatasets } from "../../sinks/bigquery/ddl.js";
 import { BigQueryStore } from "../../sinks/bigquery/store.js";
 import { GcsBronze } from "../../sinks/gcs/bronze-objects.js";
 import { type KeyMaterial, loadKeys } from "../../sinks/keys/local-keys.js";
@@ -48,7 +48,10 @@ async function loadKeyBundle(gcs: Storage, keysUri: string): Promise<KeyMaterial
   try {
     fs.mkdirSync(path.join(dir, "keys"), { mode: 0o700 });
     for (const f of ["token-keys.json", "kek.json"]) {
-      const [body] = await gcs.bucket(bucket).file(prefix ? `${prefix}/${f}` : f).download();
+      const [body] = await gcs
+        .bucket(bucket)
+        .file(prefix ? `${prefix}/${f}` : f)
+        .download();
       fs.writeFileSync(path.join(dir, "keys", f), body, { mode: 0o600 });
     }
     return loadKeys(dir, false);

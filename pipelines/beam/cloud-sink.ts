@@ -108,9 +108,7 @@ function grouped<T>(
   keyFn: (x: T, ctx: ShardContext) => { shard: number; v: T },
 ): beam.PCollection<{ key: number; value: Iterable<{ v: T }> }> {
   const windowed =
-    opts.windowSeconds > 0
-      ? input.apply(beam.withName("WindowIntoCommitWindows", beam.windowInto(beam.fixedWindows(opts.windowSeconds))))
-      : input;
+    opts.windowSeconds > 0 ? input.apply(beam.withName("WindowIntoCommitWindows", beam.windowInto(beam.fixedWindows(opts.windowSeconds)))) : input;
   return windowed
     .apply(beam.withName("KeyByCommitShard", (pc: beam.PCollection<T>) => pc.map(keyFn, { shards: opts.shards })))
     .apply(beam.withName("GroupIntoCommitBatches", beam.groupBy("shard"))) as never;

@@ -23,7 +23,6 @@ import { type ReplayedMessage, encodeBatch } from "./replayed-batch.js";
 
 export const LOCAL_SINK_MODULE = "ecom-stream/dist/pipelines/beam/local-sink.js";
 
-
 /**
  * An extension the sink's worker installs on its engine: a module (URL) and
  * the export to call as `install(engine, options)`. Passed in by the job

@@ -44,7 +44,9 @@ export function runElementStep(input: unknown, ctx: { step: number }): Tagged<un
     return r.ok ? { ok: r } : { dead: r };
   } catch (err) {
     const message = (ctx.step === 0 ? input : (input as { message: RawMessage }).message) as RawMessage;
-    return { dead: internalError(message, step.name, ctx.step === 0 ? "decode" : "validate", err, ctx.step === 0 ? undefined : (input as { value?: unknown }).value) };
+    return {
+      dead: internalError(message, step.name, ctx.step === 0 ? "decode" : "validate", err, ctx.step === 0 ? undefined : (input as { value?: unknown }).value),
+    };
   }
 }
 

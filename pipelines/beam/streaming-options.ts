@@ -58,15 +58,26 @@ export const dataflowJobOptionsSchema = z
     /** gs:// prefix the job's artifacts are staged to. */
     stagingLocation: gsUri,
     /** The TypeScript SDK worker image (infra/dataflow/worker.Dockerfile), in Artifact Registry. */
-    sdkContainerImage: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/[^\s:]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/, "must be an image reference such as europe-west1-docker.pkg.dev/p/ecom/worker:1.2.0"),
+    sdkContainerImage: z
+      .string()
+      .regex(
+        /^[a-z0-9.-]+(:\d+)?\/[^\s:]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/,
+        "must be an image reference such as europe-west1-docker.pkg.dev/p/ecom/worker:1.2.0",
+      ),
     serviceAccountEmail: z.string().email("must be the worker service account's e-mail"),
-    machineType: z.string().regex(/^[a-z0-9]+-[a-z]+(-[0-9]+)?$/, "must be a Compute Engine machine type such as n2-standard-4").default("n2-standard-4"),
+    machineType: z
+      .string()
+      .regex(/^[a-z0-9]+-[a-z]+(-[0-9]+)?$/, "must be a Compute Engine machine type such as n2-standard-4")
+      .default("n2-standard-4"),
     /** Sized for the 100 K events/s peak: docs/deploying.md. */
     numWorkers: z.coerce.number().int().min(1).max(1000).default(6),
     maxNumWorkers: z.coerce.number().int().min(1).max(1000).default(16),
     subnetwork: z
       .string()
-      .regex(/^(https:\/\/www\.googleapis\.com\/compute\/v1\/)?(projects\/[^/]+\/)?regions\/[a-z0-9-]+\/subnetworks\/[a-z0-9-]+$/, "must be regions/<region>/subnetworks/<name> (optionally after projects/<project>/)")
+      .regex(
+        /^(https:\/\/www\.googleapis\.com\/compute\/v1\/)?(projects\/[^/]+\/)?regions\/[a-z0-9-]+\/subnetworks\/[a-z0-9-]+$/,
+        "must be regions/<region>/subnetworks/<name> (optionally after projects/<project>/)",
+      )
       .optional(),
     usePublicIps: z.boolean().default(false),
     /** Replace a running job of the same name in place (keeps its state and unacked messages). */

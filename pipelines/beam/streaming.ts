@@ -31,9 +31,9 @@ export interface MessageSource {
 export function pubsubSource(subscription: string): MessageSource {
   return {
     read: (root) =>
-      root.applyAsync(
-        beam.withName("ReadPubSubSubscription", beam.readFromPubSubWithAttributes({ subscription, idAttribute: "event_id" })),
-      ) as Promise<beam.PCollection<PubsubMessageLike>>,
+      root.applyAsync(beam.withName("ReadPubSubSubscription", beam.readFromPubSubWithAttributes({ subscription, idAttribute: "event_id" }))) as Promise<
+        beam.PCollection<PubsubMessageLike>
+      >,
   };
 }
 

@@ -61,7 +61,15 @@ export class Engine {
       await recordStoreKeys(store, keys);
       const bronze = new LocalBronze(dataDir);
       await recover(store, bronze);
-      const engine = new Engine(dataDir, store, bronze, keys, new SubjectKeyring(localKeyWrapper(keys.kek)), elementSteps(opts.registry ?? createRegistry()), opts.fault);
+      const engine = new Engine(
+        dataDir,
+        store,
+        bronze,
+        keys,
+        new SubjectKeyring(localKeyWrapper(keys.kek)),
+        elementSteps(opts.registry ?? createRegistry()),
+        opts.fault,
+      );
       if (opts.parseThreads && !opts.registry) engine.parser = new ParallelParser(opts.parseThreads, keys.tokenKey);
       store.protectFiles(); // recovery may have started a WAL
       return engine;

@@ -118,16 +118,14 @@ function admit(req: http.IncomingMessage, url: URL, port: number, token: string,
 }
 
 /** Serves `POST /query` (SQL in the body, JSON rows out) and the given extra routes, to holders of the token only. */
-export async function serveInstance(
-  dataDir: string,
-  query: QueryFn,
-  routes: Routes = {},
-): Promise<{ port: number; token: string; close(): Promise<void> }> {
+export async function serveInstance(dataDir: string, query: QueryFn, routes: Routes = {}): Promise<{ port: number; token: string; close(): Promise<void> }> {
   const token = randomBytes(32).toString("base64url");
   let port = 0;
   const server = http.createServer((req, res) => {
     const send = (status: number, body: string, headers: http.OutgoingHttpHeaders = {}) =>
-      res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", ...headers }).end(body);
+      res
+        .writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", ...headers })
+        .end(body);
     let url: URL;
     try {
       url = new URL(req.url ?? "/", `http://127.0.0.1:${port}`);

@@ -76,7 +76,12 @@ export async function deliver(
 
   const commitOnce = async (idx: readonly number[]): Promise<boolean> => {
     try {
-      outcome.results.push(await engine.processBatch(idx.map((i) => messages[i]!), origin));
+      outcome.results.push(
+        await engine.processBatch(
+          idx.map((i) => messages[i]!),
+          origin,
+        ),
+      );
       for (const i of idx) ledger.settle(key(i));
       return true;
     } catch (err) {
@@ -139,7 +144,8 @@ export function mergeResults(results: readonly BatchResult[]): BatchResult | und
   for (const r of results) {
     addCounts(merged, r);
     for (const [k, v] of Object.entries(r.phases)) merged.phases[k] = (merged.phases[k] ?? 0) + v;
-    for (const [d, n] of Object.entries(r.perDomain)) merged.perDomain[d as keyof BatchResult["perDomain"]] = (merged.perDomain[d as keyof BatchResult["perDomain"]] ?? 0) + (n ?? 0);
+    for (const [d, n] of Object.entries(r.perDomain))
+      merged.perDomain[d as keyof BatchResult["perDomain"]] = (merged.perDomain[d as keyof BatchResult["perDomain"]] ?? 0) + (n ?? 0);
     if (r.minEventTimeMs !== undefined) lo = Math.min(lo, r.minEventTimeMs);
     if (r.maxEventTimeMs !== undefined) hi = Math.max(hi, r.maxEventTimeMs);
   }

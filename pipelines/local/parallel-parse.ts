@@ -112,9 +112,7 @@ export class ParallelParser {
     this.gate = new Promise<void>((resolve) => (open = resolve));
     const t0 = performance.now();
     const size = Math.ceil(messages.length / this.workers.length);
-    const jobs = this.workers
-      .map((w, i) => ({ w, part: messages.slice(i * size, (i + 1) * size), chunk: this.nextChunk++ }))
-      .filter((j) => j.part.length > 0);
+    const jobs = this.workers.map((w, i) => ({ w, part: messages.slice(i * size, (i + 1) * size), chunk: this.nextChunk++ })).filter((j) => j.part.length > 0);
     const parts = await Promise.all(jobs.map((j) => j.w.call<Parsed>({ op: "parse", chunk: j.chunk, messages: j.part })));
 
     // Across chunks the first copy of an id wins, as in one thread.
@@ -164,16 +162,16 @@ export class ParallelParser {
           if (ref !== undefined) refsPerChunk[j]!.add(ref);
         }
         const calls = jobs.map((job, j) =>
-            job.w.call<Projected>({
-              op: "project",
-              chunk: job.chunk,
-              fresh: perChunk[j]!,
-              keys: [...refsPerChunk[j]!].flatMap((ref) => {
-                const k = keys.get(ref);
-                return k ? [[ref, k.kid, new Uint8Array(k.key)] as [string, string, Uint8Array]] : [];
-              }),
-              ingestedAtMs,
+          job.w.call<Projected>({
+            op: "project",
+            chunk: job.chunk,
+            fresh: perChunk[j]!,
+            keys: [...refsPerChunk[j]!].flatMap((ref) => {
+              const k = keys.get(ref);
+              return k ? [[ref, k.kid, new Uint8Array(k.key)] as [string, string, Uint8Array]] : [];
             }),
+            ingestedAtMs,
+          }),
         );
         open();
         return merge(await Promise.all(calls));

@@ -34,7 +34,16 @@ parentPort!.on("message", (msg: ToWorker) => {
       if (!parsed) throw new Error(`parse worker: chunk ${msg.chunk} is not held`);
       const keys = new Map<string, SubjectKey>(msg.keys.map(([ref, kid, key]) => [ref, { kid, key: asBuffer(key) }]));
       const p = parsed.project(new Set(msg.fresh), keys, msg.ingestedAtMs) as Exclude<ReturnType<ParsedBatch["project"]>, Promise<unknown>>;
-      parentPort!.postMessage({ chunk: msg.chunk, rows: [...p.rows], partitions: [...p.partitions], drift: p.drift, minT: p.minT, maxT: p.maxT, dead: p.dead, failedIds: p.failedIds });
+      parentPort!.postMessage({
+        chunk: msg.chunk,
+        rows: [...p.rows],
+        partitions: [...p.partitions],
+        drift: p.drift,
+        minT: p.minT,
+        maxT: p.maxT,
+        dead: p.dead,
+        failedIds: p.failedIds,
+      });
     } else {
       pending.delete(msg.chunk);
     }

@@ -3,11 +3,7 @@ import { z } from "zod";
 import { envelope } from "../envelope.js";
 import { clientSource } from "../common.js";
 
-export const loginV1 = envelope(
-  "login",
-  clientSource,
-  z.looseObject({ method: z.enum(["password", "oauth", "sso"]), success: z.boolean() }),
-);
+export const loginV1 = envelope("login", clientSource, z.looseObject({ method: z.enum(["password", "oauth", "sso"]), success: z.boolean() }));
 
 export const profileUpdateV1 = envelope(
   "profile_update",

@@ -42,16 +42,8 @@ export const orderCreatedV1 = envelope(
 
 export const orderConfirmedV1 = envelope("order_confirmed", orderSource, z.looseObject({ order_id: nonEmpty }));
 
-export const orderShippedV1 = envelope(
-  "order_shipped",
-  orderSource,
-  z.looseObject({ order_id: nonEmpty, carrier: nonEmpty, tracking_number: nonEmpty }),
-);
+export const orderShippedV1 = envelope("order_shipped", orderSource, z.looseObject({ order_id: nonEmpty, carrier: nonEmpty, tracking_number: nonEmpty }));
 
 export const orderDeliveredV1 = envelope("order_delivered", orderSource, z.looseObject({ order_id: nonEmpty }));
 
-export const orderCancelledV1 = envelope(
-  "order_cancelled",
-  orderSource,
-  z.looseObject({ order_id: nonEmpty, reason: z.string() }),
-);
+export const orderCancelledV1 = envelope("order_cancelled", orderSource, z.looseObject({ order_id: nonEmpty, reason: z.string() }));

@@ -19,7 +19,10 @@ export const paymentInitiatedV1 = envelope(
     card: z
       .looseObject({
         brand: z.string().optional(),
-        last4: z.string().regex(/^\d{4}$/, "must be 4 digits").optional(),
+        last4: z
+          .string()
+          .regex(/^\d{4}$/, "must be 4 digits")
+          .optional(),
         token: z.string().optional(),
       })
       .optional(),

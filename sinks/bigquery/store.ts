@@ -115,9 +115,12 @@ export class BigQueryStore implements WarehouseStore {
   }
 
   async committedBatch(name: string): Promise<CommittedBatch | undefined> {
-    const rows = await this.select<{ f: string }>(`SELECT TO_JSON_STRING(bronze_files) AS f FROM ${refOf(this.datasets, BATCHES)} WHERE batch_name = @batch LIMIT 1`, {
-      batch: name,
-    });
+    const rows = await this.select<{ f: string }>(
+      `SELECT TO_JSON_STRING(bronze_files) AS f FROM ${refOf(this.datasets, BATCHES)} WHERE batch_name = @batch LIMIT 1`,
+      {
+        batch: name,
+      },
+    );
     return rows[0] ? { ref: { id: batchIdOf(name), name }, bronzeFiles: JSON.parse(rows[0].f) as string[] } : undefined;
   }
 
@@ -206,7 +209,9 @@ export class BigQueryTransaction implements WarehouseTransaction {
       params[`i${i}`] = ids;
       i++;
     }
-    const existing = parts.length ? new Set((await this.store.select<{ event_id: string }>(parts.join("\nUNION ALL\n"), params)).map((r) => r.event_id)) : new Set();
+    const existing = parts.length
+      ? new Set((await this.store.select<{ event_id: string }>(parts.join("\nUNION ALL\n"), params)).map((r) => r.event_id))
+      : new Set();
     return new Set(claims.map((c) => c.id).filter((id) => !existing.has(id)));
   }
 
@@ -217,7 +222,11 @@ export class BigQueryTransaction implements WarehouseTransaction {
     for (const [domain, list] of rows) {
       if (list.length === 0) continue;
       const table = EVENT_TABLES[domain];
-      const staging = this.stage(domain, table.columns, list.map((r) => silverLoadLine(domain, r)));
+      const staging = this.stage(
+        domain,
+        table.columns,
+        list.map((r) => silverLoadLine(domain, r)),
+      );
       const dates = `dates_${domain}`;
       this.params[dates] = [...new Set(list.map((r) => r.event_date as string))].map((x) => this.store.bq.date(x));
       // The batch's rows Silver does not hold yet (a concurrent batch may have committed some meanwhile).
@@ -239,13 +248,19 @@ export class BigQueryTransaction implements WarehouseTransaction {
     const unique = [...new Map(rows.map((r) => [r.dl_id, r])).values()];
     if (unique.length === 0) return 0;
     const existing = new Set(
-      (await this.store.select<{ dl_id: string }>(`SELECT dl_id FROM ${refOf(this.d, DEAD_LETTERS)} WHERE dl_id IN UNNEST(@ids)`, { ids: unique.map((r) => r.dl_id) })).map(
-        (r) => r.dl_id,
-      ),
+      (
+        await this.store.select<{ dl_id: string }>(`SELECT dl_id FROM ${refOf(this.d, DEAD_LETTERS)} WHERE dl_id IN UNNEST(@ids)`, {
+          ids: unique.map((r) => r.dl_id),
+        })
+      ).map((r) => r.dl_id),
     );
     const fresh = unique.filter((r) => !existing.has(r.dl_id));
     if (fresh.length === 0) return 0;
-    const staging = this.stage("dead_letters", DEAD_LETTER_INPUT, fresh.map((r) => loadLine(DEAD_LETTER_INPUT, r as unknown as Record<string, unknown>)));
+    const staging = this.stage(
+      "dead_letters",
+      DEAD_LETTER_INPUT,
+      fresh.map((r) => loadLine(DEAD_LETTER_INPUT, r as unknown as Record<string, unknown>)),
+    );
     const cols = DEAD_LETTER_INPUT.map((c) => c.name).join(", ");
     this.statements.push(
       `MERGE ${refOf(this.d, DEAD_LETTERS)} T USING ${staging} S\n  ON T.dl_id = S.dl_id\n  WHEN NOT MATCHED THEN INSERT (${cols}, dead_lettered_at, batch_id, replay_attempts) VALUES (${cols}, CURRENT_TIMESTAMP(), @batch_id, 0);`,

@@ -104,7 +104,12 @@ function checkTree(node: unknown): void {
   if (node === null || typeof node !== "object") return;
   const o = node as Record<string, unknown>;
   // Any table, CTE or SHOW/DESCRIBE/SUMMARIZE target whose name contains the key table's: a CTE of that name is refused too.
-  if ((o.type === "BASE_TABLE" || o.type === "SHOW_REF") && String(o.table_name ?? "").toLowerCase().includes(KEY_TABLE)) {
+  if (
+    (o.type === "BASE_TABLE" || o.type === "SHOW_REF") &&
+    String(o.table_name ?? "")
+      .toLowerCase()
+      .includes(KEY_TABLE)
+  ) {
     throw new QueryRefused(`ops.${KEY_TABLE} holds key material and cannot be queried (not even counted or described)`);
   }
   if (o.type === "TABLE_FUNCTION") {

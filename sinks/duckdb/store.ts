@@ -10,7 +10,15 @@
  * appended table by table through the appender into staging tables.
  */
 import { type DuckDBConnection, type DuckDBInstance, listValue } from "@duckdb/node-api";
-import { type BatchManifest, type BatchRef, DEAD_LETTERS, type DeadLetterRow, type DriftCount, type NewSubjectKey, type StoredSubjectKey } from "../../schemas/ops.js";
+import {
+  type BatchManifest,
+  type BatchRef,
+  DEAD_LETTERS,
+  type DeadLetterRow,
+  type DriftCount,
+  type NewSubjectKey,
+  type StoredSubjectKey,
+} from "../../schemas/ops.js";
 import { DOMAINS, type Domain } from "../../schemas/registry.js";
 import { EVENT_TABLES } from "../../schemas/silver.js";
 import { STATE_RULES } from "../../schemas/state.js";
@@ -104,7 +112,9 @@ export class DuckDbStore implements WarehouseStore {
 
   /** Columns a declaration added since the store was made (an upgrade), and what they hold for old rows. */
   private async addMissingColumns(): Promise<void> {
-    const rows = await this.query(`SELECT schema_name || '.' || table_name AS t, column_name AS c FROM duckdb_columns() WHERE schema_name IN ('silver', 'ops')`);
+    const rows = await this.query(
+      `SELECT schema_name || '.' || table_name AS t, column_name AS c FROM duckdb_columns() WHERE schema_name IN ('silver', 'ops')`,
+    );
     const existing = new Map<string, Set<string>>();
     for (const r of rows) {
       const t = r.t as string;
@@ -179,7 +189,12 @@ export class DuckDbStore implements WarehouseStore {
        WHERE subject_ref IN (SELECT unnest(string_split($refs, ',')))`,
       { refs: refs.join(",") }, // references are base64url: no commas
     );
-    return rows.map((r) => ({ kid: r.kid as string, subjectRef: r.subject_ref as string, wrappedKey: Buffer.from(r.w as string, "base64"), createdAtMs: Number(r.ms) }));
+    return rows.map((r) => ({
+      kid: r.kid as string,
+      subjectRef: r.subject_ref as string,
+      wrappedKey: Buffer.from(r.w as string, "base64"),
+      createdAtMs: Number(r.ms),
+    }));
   }
 
   /** Starts a batch transaction. Exactly one may be open at a time. */

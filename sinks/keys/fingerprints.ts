@@ -93,9 +93,10 @@ export async function checkStoreKeys(store: Queryable, keys: KeyMaterial, keysDi
 /** Records the fingerprints of the current keys that are not recorded yet (after `checkStoreKeys` accepted them). */
 export async function recordStoreKeys(store: Queryable, keys: KeyMaterial): Promise<void> {
   for (const f of current(keys)) {
-    await store.query(
-      `INSERT INTO ops.key_fingerprints VALUES ($file, $id, $fp, now()::TIMESTAMP) ON CONFLICT DO NOTHING`,
-      { file: f.key_file, id: f.key_id, fp: f.fingerprint },
-    );
+    await store.query(`INSERT INTO ops.key_fingerprints VALUES ($file, $id, $fp, now()::TIMESTAMP) ON CONFLICT DO NOTHING`, {
+      file: f.key_file,
+      id: f.key_id,
+      fp: f.fingerprint,
+    });
   }
 }

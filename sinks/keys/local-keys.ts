@@ -29,9 +29,7 @@ export interface KeyMaterial {
   kek: Kek;
 }
 
-const key32 = z
-  .string()
-  .refine((s) => Buffer.from(s, "base64").length === 32, "must be 32 bytes, base64");
+const key32 = z.string().refine((s) => Buffer.from(s, "base64").length === 32, "must be 32 bytes, base64");
 
 const tokenKeysFile = z.object({ active: z.string().min(1), keys: z.record(z.string(), key32) });
 const kekFile = z.object({ id: z.string().min(1), key: key32 });

@@ -72,7 +72,7 @@ export const EMULATOR_INSTALL_HINT =
   "`sudo apt-get install google-cloud-cli-pubsub-emulator` (plus `sudo apt-get install openjdk-17-jre-headless` if `java -version` fails); " +
   "with a standalone Google Cloud SDK install run `gcloud components install pubsub-emulator beta` instead. " +
   "Check it with `gcloud beta emulators pubsub start --host-port=127.0.0.1:8085 --project=local-dev` " +
-  "(it prints \"Server started, listening on 8085\").";
+  '(it prints "Server started, listening on 8085").';
 
 const EMULATOR_JAR_RE = /^cloud-pubsub-emulator-.*\.jar$/;
 
@@ -486,7 +486,7 @@ async function launch(cmd: EmulatorCommand, port: number, opts: StartEmulatorOpt
  * port. Throws an Error saying what failed and what to do.
  */
 export async function startEmulator(opts: StartEmulatorOptions): Promise<EmulatorHandle> {
-  if (!opts.projectId) throw new Error("startEmulator: projectId is required (any id works for the emulator, e.g. \"local-dev\")");
+  if (!opts.projectId) throw new Error('startEmulator: projectId is required (any id works for the emulator, e.g. "local-dev")');
   const located = locate();
   const cmd = opts.prefer ? (opts.prefer === "jar" ? located.jar : located.gcloud) : located.found;
   if (!cmd) {

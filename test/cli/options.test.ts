@@ -69,40 +69,119 @@ const DATE = /must be a date YYYY-MM-DD \(UTC\)/;
 
 /** Flags of the deployment that are all valid (the pipeline's own examples). */
 const DEPLOY = [
-  "--project-id", "ecom-prod",
-  "--region", "europe-west1",
-  "--bronze-bucket", "ecom-prod-bronze",
-  "--keys-uri", "gs://ecom-prod-keys/ingest",
-  "--temp-location", "gs://ecom-prod-dataflow/temp",
-  "--staging-location", "gs://ecom-prod-dataflow/staging",
-  "--sdk-container-image", "europe-west1-docker.pkg.dev/ecom-prod/ecom/worker:1.0.0",
-  "--service-account", "ingest@ecom-prod.iam.gserviceaccount.com",
+  "--project-id",
+  "ecom-prod",
+  "--region",
+  "europe-west1",
+  "--bronze-bucket",
+  "ecom-prod-bronze",
+  "--keys-uri",
+  "gs://ecom-prod-keys/ingest",
+  "--temp-location",
+  "gs://ecom-prod-dataflow/temp",
+  "--staging-location",
+  "gs://ecom-prod-dataflow/staging",
+  "--sdk-container-image",
+  "europe-west1-docker.pkg.dev/ecom-prod/ecom/worker:1.0.0",
+  "--service-account",
+  "ingest@ecom-prod.iam.gserviceaccount.com",
 ];
 
 const REFUSALS: Record<string, Refusal[]> = {
   start: [
     {
-      args: ["start", "--count", "0", "--duration", "-5", "--idle-exit", "soon", "--rate", "0", "--seed", "1.5", "--duplicates", "1", "--invalid", "-0.1",
-        "--batch-size", "0", "--batch-wait-ms", "5", "--max-streams", "100", "--parse-threads", "-1", "--project-id", "X", "--topic", "ab", "--subscription", "1abc"],
+      args: [
+        "start",
+        "--count",
+        "0",
+        "--duration",
+        "-5",
+        "--idle-exit",
+        "soon",
+        "--rate",
+        "0",
+        "--seed",
+        "1.5",
+        "--duplicates",
+        "1",
+        "--invalid",
+        "-0.1",
+        "--batch-size",
+        "0",
+        "--batch-wait-ms",
+        "5",
+        "--max-streams",
+        "100",
+        "--parse-threads",
+        "-1",
+        "--project-id",
+        "X",
+        "--topic",
+        "ab",
+        "--subscription",
+        "1abc",
+      ],
       named: {
-        "--count": WHOLE, "--duration": POSITIVE, "--idle-exit": POSITIVE, "--rate": POSITIVE, "--seed": WHOLE, "--duplicates": FRACTION, "--invalid": FRACTION,
-        "--batch-size": /from 1 to 200000/, "--batch-wait-ms": /from 10 to 60000/, "--max-streams": /from 1 to 64/, "--parse-threads": /from 0 to 16/,
-        "--project-id": /GCP project id/, "--topic": /at least 3 characters/, "--subscription": /start with a letter/,
+        "--count": WHOLE,
+        "--duration": POSITIVE,
+        "--idle-exit": POSITIVE,
+        "--rate": POSITIVE,
+        "--seed": WHOLE,
+        "--duplicates": FRACTION,
+        "--invalid": FRACTION,
+        "--batch-size": /from 1 to 200000/,
+        "--batch-wait-ms": /from 10 to 60000/,
+        "--max-streams": /from 1 to 64/,
+        "--parse-threads": /from 0 to 16/,
+        "--project-id": /GCP project id/,
+        "--topic": /at least 3 characters/,
+        "--subscription": /start with a letter/,
       },
     },
     { args: ["start", "--no-generator", "--duration", "10"], named: { "--duration": /--no-generator.*--idle-exit/ } },
     {
       args: ["start"],
       env: { ECOM_BATCH_SIZE: "lots", ECOM_FAULT_AT: "somewhere", PUBSUB_EMULATOR_HOST: "localhost", ECOM_LOG_LEVEL: "loud" },
-      named: { ECOM_BATCH_SIZE: WHOLE, ECOM_FAULT_AT: /must be one of: after_bronze_temp, .*after_ack/, PUBSUB_EMULATOR_HOST: /host:port/, ECOM_LOG_LEVEL: /must be one of: fatal, error/ },
+      named: {
+        ECOM_BATCH_SIZE: WHOLE,
+        ECOM_FAULT_AT: /must be one of: after_bronze_temp, .*after_ack/,
+        PUBSUB_EMULATOR_HOST: /host:port/,
+        ECOM_LOG_LEVEL: /must be one of: fatal, error/,
+      },
     },
   ],
   generate: [
     {
-      args: ["generate", "--out", "x.ndjson", "--count", "2.5", "--rate", "fast", "--seed", "s", "--start-time", "yesterday", "--duplicates", "2", "--invalid", "x", "--project-id", "BAD", "--topic", "t"],
+      args: [
+        "generate",
+        "--out",
+        "x.ndjson",
+        "--count",
+        "2.5",
+        "--rate",
+        "fast",
+        "--seed",
+        "s",
+        "--start-time",
+        "yesterday",
+        "--duplicates",
+        "2",
+        "--invalid",
+        "x",
+        "--project-id",
+        "BAD",
+        "--topic",
+        "t",
+      ],
       named: {
-        "--count": WHOLE, "--rate": POSITIVE, "--seed": WHOLE, "--start-time": /ISO 8601 time like 2026-11-25T00:00:00Z/, "--duplicates": FRACTION, "--invalid": FRACTION,
-        "--project-id": /GCP project id/, "--topic": /at least 3 characters/,
+        "--count": WHOLE,
+        "--rate": POSITIVE,
+        "--seed": WHOLE,
+        "--start-time": /ISO 8601 time like 2026-11-25T00:00:00Z/,
+        "--duplicates": FRACTION,
+        "--invalid": FRACTION,
+        "--project-id": /GCP project id/,
+        "--topic": /at least 3 characters/,
       },
     },
     { args: ["generate"], named: { "--out": /give --out <file> .* or --publish/ } },
@@ -111,7 +190,10 @@ const REFUSALS: Record<string, Refusal[]> = {
   ],
   query: [{ args: ["query", " ", "--data-dir", ""], named: { "<sql>": /give one SQL statement/, "--data-dir": /folder path/ } }],
   "dead-letters list": [
-    { args: ["dead-letters", "list", "--reason", "ugly", "--limit", "0"], named: { "--reason": /must be one of: too_large, .*schema_violation, internal_error, commit_failed/, "--limit": WHOLE } },
+    {
+      args: ["dead-letters", "list", "--reason", "ugly", "--limit", "0"],
+      named: { "--reason": /must be one of: too_large, .*schema_violation, internal_error, commit_failed/, "--limit": WHOLE },
+    },
     { args: ["dead-letters", "list", "--limit", "ten"], named: { "--limit": WHOLE } },
   ],
   "dead-letters replay": [
@@ -121,7 +203,10 @@ const REFUSALS: Record<string, Refusal[]> = {
     },
   ],
   "gold rebuild": [
-    { args: ["gold", "rebuild", "--from", "2026-02-30", "--to", "2026/03/01", "--model", "daily_revenue", "gold.revenue"], named: { "--from": /in the calendar/, "--to": DATE, "--model": /no Gold table gold\.revenue; the tables are: daily_revenue, / } },
+    {
+      args: ["gold", "rebuild", "--from", "2026-02-30", "--to", "2026/03/01", "--model", "daily_revenue", "gold.revenue"],
+      named: { "--from": /in the calendar/, "--to": DATE, "--model": /no Gold table gold\.revenue; the tables are: daily_revenue, / },
+    },
     { args: ["gold", "rebuild", "--from", "2026-03-02", "--to", "2026-03-01"], named: { "--to": /2026-03-01 is before --from 2026-03-02/ } },
   ],
   "gold status": [{ args: ["gold", "status", "--data-dir", ""], named: { "--data-dir": /folder path/ } }],
@@ -132,31 +217,93 @@ const REFUSALS: Record<string, Refusal[]> = {
   ],
   schemas: [{ args: ["schemas", "--out", ""], named: { "--out": /folder path/ } }],
   ingest: [
-    { args: ["ingest", "--runner", "spark", "--batch-size", "0", "--parse-threads", "99", "x.ndjson"], named: { "--runner": /must be one of: local, beam/, "--batch-size": WHOLE, "--parse-threads": WHOLE } },
+    {
+      args: ["ingest", "--runner", "spark", "--batch-size", "0", "--parse-threads", "99", "x.ndjson"],
+      named: { "--runner": /must be one of: local, beam/, "--batch-size": WHOLE, "--parse-threads": WHOLE },
+    },
     { args: ["ingest", "--bronze", "--from", "2026-1-1"], named: { "--from": DATE } },
   ],
   deploy: [
     {
-      args: ["deploy", "--dry-run", "--region", "eu", "--job-name", "Ecom_Ingest", "--subscription", "1x", "--project-id", "X", "--bronze-bucket", "gs://b",
-        "--staging-bucket", "A", "--keys-uri", "http://keys", "--temp-location", "/tmp", "--staging-location", "staging", "--sdk-container-image", "worker",
-        "--service-account", "nobody", "--machine-type", "big", "--num-workers", "0", "--max-num-workers", "many", "--subnetwork", "default",
-        "--bigquery-location", "E", "--window-seconds", "5", "--commit-shards", "0", "--expansion-service", ""],
+      args: [
+        "deploy",
+        "--dry-run",
+        "--region",
+        "eu",
+        "--job-name",
+        "Ecom_Ingest",
+        "--subscription",
+        "1x",
+        "--project-id",
+        "X",
+        "--bronze-bucket",
+        "gs://b",
+        "--staging-bucket",
+        "A",
+        "--keys-uri",
+        "http://keys",
+        "--temp-location",
+        "/tmp",
+        "--staging-location",
+        "staging",
+        "--sdk-container-image",
+        "worker",
+        "--service-account",
+        "nobody",
+        "--machine-type",
+        "big",
+        "--num-workers",
+        "0",
+        "--max-num-workers",
+        "many",
+        "--subnetwork",
+        "default",
+        "--bigquery-location",
+        "E",
+        "--window-seconds",
+        "5",
+        "--commit-shards",
+        "0",
+        "--expansion-service",
+        "",
+      ],
       named: {
-        "--region": /Dataflow region such as europe-west1/, "--job-name": /lower-case letters/, "--subscription": /subscription name .* or projects\/<project>\/subscriptions\/<name>/,
-        "--project-id": /GCP project id/, "--bronze-bucket": /bucket name without gs:\/\//, "--staging-bucket": /bucket name/, "--keys-uri": /gs:\/\/bucket\/path/,
-        "--temp-location": /gs:\/\/bucket\/path/, "--staging-location": /gs:\/\/bucket\/path/, "--sdk-container-image": /image reference/,
-        "--service-account": /service account's e-mail/, "--machine-type": /machine type such as n2-standard-4/, "--num-workers": /./, "--max-num-workers": /./,
-        "--subnetwork": /regions\/<region>\/subnetworks\/<name>/, "--bigquery-location": /./, "--window-seconds": /at least 10 s/, "--commit-shards": /./,
+        "--region": /Dataflow region such as europe-west1/,
+        "--job-name": /lower-case letters/,
+        "--subscription": /subscription name .* or projects\/<project>\/subscriptions\/<name>/,
+        "--project-id": /GCP project id/,
+        "--bronze-bucket": /bucket name without gs:\/\//,
+        "--staging-bucket": /bucket name/,
+        "--keys-uri": /gs:\/\/bucket\/path/,
+        "--temp-location": /gs:\/\/bucket\/path/,
+        "--staging-location": /gs:\/\/bucket\/path/,
+        "--sdk-container-image": /image reference/,
+        "--service-account": /service account's e-mail/,
+        "--machine-type": /machine type such as n2-standard-4/,
+        "--num-workers": /./,
+        "--max-num-workers": /./,
+        "--subnetwork": /regions\/<region>\/subnetworks\/<name>/,
+        "--bigquery-location": /./,
+        "--window-seconds": /at least 10 s/,
+        "--commit-shards": /./,
         "--expansion-service": /jar path or host:port/,
       },
     },
-    { args: ["deploy", "--dry-run", ...DEPLOY, "--num-workers", "8", "--max-num-workers", "4"], named: { "--max-num-workers": /maxNumWorkers must be >= numWorkers/ } },
+    {
+      args: ["deploy", "--dry-run", ...DEPLOY, "--num-workers", "8", "--max-num-workers", "4"],
+      named: { "--max-num-workers": /maxNumWorkers must be >= numWorkers/ },
+    },
     {
       args: ["deploy", "--dry-run", "--project-id", "ecom-prod"],
       env: { ECOM_DATAFLOW_REGION: "eu" },
       named: {
-        ECOM_DATAFLOW_REGION: /Dataflow region/, "--bronze-bucket": /^required \(or set ECOM_DATAFLOW_BRONZE_BUCKET\)$/, "--keys-uri": /^required/, "--temp-location": /^required/,
-        "--staging-location": /^required/, "--sdk-container-image": /^required \(or set ECOM_DATAFLOW_WORKER_IMAGE\)$/, "--service-account": /^required/,
+        ECOM_DATAFLOW_REGION: /Dataflow region/,
+        "--bronze-bucket": /^required \(or set ECOM_DATAFLOW_BRONZE_BUCKET\)$/,
+        "--keys-uri": /^required/,
+        "--temp-location": /^required/,
+        "--staging-location": /^required/,
+        "--sdk-container-image": /^required \(or set ECOM_DATAFLOW_WORKER_IMAGE\)$/,
+        "--service-account": /^required/,
       },
     },
   ],
@@ -176,7 +323,21 @@ describe("good option values reach the job", () => {
   const input = path.join(dir, "events.ndjson.gz");
 
   beforeAll(() => {
-    const gen = ecom(["generate", "--out", input, "--count", "3000", "--seed", "5", "--start-time", "2026-11-21T08:00:00Z", "--invalid", "0.05", "--duplicates", "0"]);
+    const gen = ecom([
+      "generate",
+      "--out",
+      input,
+      "--count",
+      "3000",
+      "--seed",
+      "5",
+      "--start-time",
+      "2026-11-21T08:00:00Z",
+      "--invalid",
+      "0.05",
+      "--duplicates",
+      "0",
+    ]);
     expect(gen.code, gen.stderr).toBe(0);
     expect(JSON.parse(gen.stdout)).toMatchObject({ messages: 3000, duplicate: 0 });
     const ing = ecom(["ingest", input, "--data-dir", data, "--batch-size", "1000", "--json"]);
@@ -186,7 +347,15 @@ describe("good option values reach the job", () => {
   it("generate: --count, --seed and --start-time shape the file", () => {
     const lines = zlib.gunzipSync(fs.readFileSync(input)).toString("utf8").trim().split("\n");
     expect(lines).toHaveLength(3000);
-    const first = lines.map((l) => { try { return JSON.parse(l); } catch { return undefined; } }).find((e) => e?.event_time);
+    const first = lines
+      .map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          return undefined;
+        }
+      })
+      .find((e) => e?.event_time);
     expect(String(first.event_time)).toMatch(/^2026-11-21T08:00/);
   });
 
@@ -221,7 +390,20 @@ describe("good option values reach the job", () => {
     const status = ecom(["gold", "status", "--data-dir", data, "--json"]);
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout).map((s: { table: string }) => s.table)).toContain("gold.daily_revenue");
-    const r = ecom(["gold", "rebuild", "--from", "2026-11-21", "--to", "2026-11-21", "--model", "gold.daily_revenue", "payment_health", "--data-dir", data, "--json"]);
+    const r = ecom([
+      "gold",
+      "rebuild",
+      "--from",
+      "2026-11-21",
+      "--to",
+      "2026-11-21",
+      "--model",
+      "gold.daily_revenue",
+      "payment_health",
+      "--data-dir",
+      data,
+      "--json",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(Object.keys(JSON.parse(r.stdout).models).sort()).toEqual(["daily_revenue", "payment_health"]);
   });
@@ -244,9 +426,12 @@ describe("good option values reach the job", () => {
   });
 
   it("start: the Pub/Sub options reach the job, which says the given emulator does not answer", () => {
-    const r = ecom(["start", "--no-generator", "--idle-exit", "1", "--data-dir", path.join(dir, "unused"), "--project-id", "ecom-test", "--subscription", "sub-x"], {
-      PUBSUB_EMULATOR_HOST: "127.0.0.1:9",
-    });
+    const r = ecom(
+      ["start", "--no-generator", "--idle-exit", "1", "--data-dir", path.join(dir, "unused"), "--project-id", "ecom-test", "--subscription", "sub-x"],
+      {
+        PUBSUB_EMULATOR_HOST: "127.0.0.1:9",
+      },
+    );
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain("127.0.0.1:9");
     expect(fs.existsSync(path.join(dir, "unused", "ecom.duckdb"))).toBe(false);
@@ -254,7 +439,17 @@ describe("good option values reach the job", () => {
 
   it("deploy: flags and ECOM_DATAFLOW_* become the pipeline's options", () => {
     const r = ecom(
-      ["deploy", "--dry-run", ...DEPLOY.filter((a, i, all) => a !== "--region" && all[i - 1] !== "--region"), "--num-workers", "3", "--window-seconds", "30", "--subscription", "ingest-sub"],
+      [
+        "deploy",
+        "--dry-run",
+        ...DEPLOY.filter((a, i, all) => a !== "--region" && all[i - 1] !== "--region"),
+        "--num-workers",
+        "3",
+        "--window-seconds",
+        "30",
+        "--subscription",
+        "ingest-sub",
+      ],
       { ECOM_DATAFLOW_REGION: "europe-west4", ECOM_DATAFLOW_JOB_NAME: "ecom-ingest-b" },
     );
     expect(r.code, r.stderr).toBe(0);

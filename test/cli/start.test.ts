@@ -56,7 +56,11 @@ describe.skipIf(noEmulator)("ecom start", () => {
     expect((await fetch(`http://127.0.0.1:${port}/query`, { method: "POST", body: sql })).status).toBe(401);
     const ok = await fetch(`http://127.0.0.1:${port}/query`, { method: "POST", body: sql, headers: { authorization: `Bearer ${token}` } });
     expect(ok.status).toBe(200);
-    const refused = await fetch(`http://127.0.0.1:${port}/query`, { method: "POST", body: "DELETE FROM silver.clickstream_events", headers: { authorization: `Bearer ${token}` } });
+    const refused = await fetch(`http://127.0.0.1:${port}/query`, {
+      method: "POST",
+      body: "DELETE FROM silver.clickstream_events",
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect([refused.status, await refused.text()]).toEqual([400, expect.stringMatching(/only one read-only statement .*got DELETE/)]);
 
     expect(await exited, stderr).toBe(0);

@@ -22,9 +22,29 @@ import { allDdl } from "../../sinks/duckdb/ddl.js";
 
 /** Every function the BigQuery output may call (GoogleSQL names). */
 const BIGQUERY_FUNCTIONS = new Set([
-  "ARRAY", "ARRAY_AGG", "COALESCE", "COUNT", "COUNTIF", "CURRENT_TIMESTAMP", "DATE", "FORMAT_DATE", "FORMAT_TIMESTAMP", "GREATEST",
-  "LEAST", "LOGICAL_OR", "MAX", "MIN", "PARSE_DATE", "PARSE_TIMESTAMP", "PERCENTILE_CONT", "ROW_NUMBER", "SAFE_DIVIDE", "SUM",
-  "TIMESTAMP_DIFF", "TIMESTAMP_SUB", "TIMESTAMP_TRUNC",
+  "ARRAY",
+  "ARRAY_AGG",
+  "COALESCE",
+  "COUNT",
+  "COUNTIF",
+  "CURRENT_TIMESTAMP",
+  "DATE",
+  "FORMAT_DATE",
+  "FORMAT_TIMESTAMP",
+  "GREATEST",
+  "LEAST",
+  "LOGICAL_OR",
+  "MAX",
+  "MIN",
+  "PARSE_DATE",
+  "PARSE_TIMESTAMP",
+  "PERCENTILE_CONT",
+  "ROW_NUMBER",
+  "SAFE_DIVIDE",
+  "SUM",
+  "TIMESTAMP_DIFF",
+  "TIMESTAMP_SUB",
+  "TIMESTAMP_TRUNC",
 ]);
 
 function bigqueryParse(sql: string): unknown {
@@ -47,7 +67,11 @@ function windowSets(d: GoldDialect, m: GoldModel): [string, WindowFilter][] {
   const literal: WindowFilter =
     g === "key"
       ? windowsFromKeys(d, g, ["SKU-1", "SKU-O'Brien"])
-      : windowsFromKeys(d, g, [windowKeyOf(g, Date.UTC(2026, 2, 1, 10, 5)), windowKeyOf(g, Date.UTC(2026, 2, 1, 10, 6)), windowKeyOf(g, Date.UTC(2026, 2, 3, 23, 59))]);
+      : windowsFromKeys(d, g, [
+          windowKeyOf(g, Date.UTC(2026, 2, 1, 10, 5)),
+          windowKeyOf(g, Date.UTC(2026, 2, 1, 10, 6)),
+          windowKeyOf(g, Date.UTC(2026, 2, 3, 23, 59)),
+        ]);
   const sets: [string, WindowFilter][] = [
     ["every window", allWindows(g)],
     ["a literal set", literal],
@@ -59,7 +83,11 @@ function windowSets(d: GoldDialect, m: GoldModel): [string, WindowFilter][] {
 const freshFor = (d: GoldDialect): FreshRows =>
   d.name === "bigquery"
     ? { rows: () => "ingested_at > since", prevNewest: "prev_newest", newest: "newest" }
-    : { rows: () => "ingested_at BETWEEN TIMESTAMP '2026-03-01 00:00:00' AND TIMESTAMP '2026-03-01 00:00:01'", prevNewest: "NULL", newest: newestEventTimeSql() };
+    : {
+        rows: () => "ingested_at BETWEEN TIMESTAMP '2026-03-01 00:00:00' AND TIMESTAMP '2026-03-01 00:00:01'",
+        prevNewest: "NULL",
+        newest: newestEventTimeSql(),
+      };
 
 describe("BigQuery dialect", () => {
   const d = bigquery;
@@ -120,7 +148,9 @@ describe("DuckDB dialect", () => {
     for (const sql of allDdl()) await run(sql);
     for (const m of GOLD_MODELS) await run(createGoldTableSql(m));
     await run(`CREATE TABLE IF NOT EXISTS ops.gold_state (name VARCHAR PRIMARY KEY, ts TIMESTAMP)`);
-    await run(`CREATE TABLE IF NOT EXISTS ops.gold_dirty (model VARCHAR, window_key VARCHAR, batch_id BIGINT, marked_at TIMESTAMP, PRIMARY KEY (model, window_key))`);
+    await run(
+      `CREATE TABLE IF NOT EXISTS ops.gold_dirty (model VARCHAR, window_key VARCHAR, batch_id BIGINT, marked_at TIMESTAMP, PRIMARY KEY (model, window_key))`,
+    );
   });
   afterAll(() => instance?.closeSync());
 
@@ -133,7 +163,12 @@ describe("DuckDB dialect", () => {
   }
 
   it("the batch marking statement (every model's dirty rules) executes", async () => {
-    const sql = markSql(GOLD_MODELS, { batchId: 1n, domains: ["clickstream", "order", "payment", "inventory", "customer"], ingestedFromMs: 0, ingestedToMs: 1 });
+    const sql = markSql(GOLD_MODELS, {
+      batchId: 1n,
+      domains: ["clickstream", "order", "payment", "inventory", "customer"],
+      ingestedFromMs: 0,
+      ingestedToMs: 1,
+    });
     await run(sql!);
   });
 });

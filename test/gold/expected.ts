@@ -145,7 +145,15 @@ export function expectedGold(events: readonly Ev[]): Record<string, Row[]> {
   out.payment_health = [...health].map(([k, v]) => {
     const [h, gateway, m] = k.split("|");
     const outcomes = v.succeeded! + v.failed!;
-    return { hour: Number(h), gateway: gateway!, method: m!, initiated: v.initiated!, succeeded: v.succeeded!, failed: v.failed!, success_rate: outcomes ? v.succeeded! / outcomes : null };
+    return {
+      hour: Number(h),
+      gateway: gateway!,
+      method: m!,
+      initiated: v.initiated!,
+      succeeded: v.succeeded!,
+      failed: v.failed!,
+      success_rate: outcomes ? v.succeeded! / outcomes : null,
+    };
   });
 
   // order_fulfilment

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { goldOf, registerGold } from "../../gold/register.js";
 import { Engine } from "../../pipelines/local/engine.js";
 import type { FaultPoint } from "../../pipelines/commit.js";
-import { openRuntime } from "../../jobs/runtime.js";
 import type { GeneratedMessage } from "../../sources/dev/generator/index.js";
 import { type Row, expectedGold, generate } from "./expected.js";
 import { expectSameGold, expectSameRows, goldSnapshot, ingest, shuffled, tempDir } from "./helpers.js";
@@ -21,7 +20,10 @@ function disorder(messages: readonly GeneratedMessage[]): GeneratedMessage[] {
   const onTime = messages.filter((_, i) => !late.has(i));
   const locallyShuffled: GeneratedMessage[] = [];
   for (let i = 0; i < onTime.length; i += 400) locallyShuffled.push(...shuffled(onTime.slice(i, i + 400), 100 + i));
-  const lateOnes = shuffled(messages.filter((_, i) => late.has(i)), 2);
+  const lateOnes = shuffled(
+    messages.filter((_, i) => late.has(i)),
+    2,
+  );
   // Payments first among the late ones: success/failure arrive before their payment_initiated.
   lateOnes.sort((a, b) => Number(b.data.includes('"payment_success"')) - Number(a.data.includes('"payment_success"')));
   const resends = shuffled(messages, 3).slice(0, Math.floor(messages.length * 0.05));
@@ -39,7 +41,7 @@ describe("Gold incremental refresh equals a full rebuild", () => {
   let rebuilt: Record<string, Row[]>;
   let pendingAfter = -1;
   let crashed = false;
-  let windowsPerRefresh: number[] = [];
+  const windowsPerRefresh: number[] = [];
 
   beforeAll(async () => {
     const { messages, events } = generate(20_000, 77);
@@ -151,7 +153,12 @@ describe("Gold cross-window dependencies: a late batch that changes other window
     // A customer active on both days gets all their day-1 activity last: their first day moves from day 2 to day 1.
     const ACTIVITY = [...CLICK, "login", "profile_update", "order_created"];
     const userDays = groupDays((x) => (ACTIVITY.includes(x.e.event_type) ? x.e.user_id : undefined));
-    const twoDayUsers = new Set([...userDays].filter(([, d]) => d.has(day1) && d.has(day2)).map(([u]) => u).slice(0, 40));
+    const twoDayUsers = new Set(
+      [...userDays]
+        .filter(([, d]) => d.has(day1) && d.has(day2))
+        .map(([u]) => u)
+        .slice(0, 40),
+    );
     late.first_activity = take((x) => ACTIVITY.includes(x.e.event_type) && twoDayUsers.has(x.e.user_id) && day(x) === day1);
     // payment_success of orders that came from a cart: the cart's session turns paid, on the session's date.
     const cartOrders = new Set(valid.filter((x) => x.e.event_type === "order_created" && x.e.payload.cart_id).map((x) => x.e.payload.order_id));
@@ -168,7 +175,11 @@ describe("Gold cross-window dependencies: a late batch that changes other window
 
     const engine = await Engine.open(base);
     await registerGold(engine);
-    for (let i = 0; i < onTime.length; i += 5_000) await ingest(engine, onTime.slice(i, i + 5_000).map((x) => x.m));
+    for (let i = 0; i < onTime.length; i += 5_000)
+      await ingest(
+        engine,
+        onTime.slice(i, i + 5_000).map((x) => x.m),
+      );
     engine.close();
   });
 
@@ -186,13 +197,23 @@ describe("Gold cross-window dependencies: a late batch that changes other window
       const engine = await Engine.open(dir);
       try {
         await registerGold(engine);
-        await ingest(engine, batch.map((x) => x.m));
+        await ingest(
+          engine,
+          batch.map((x) => x.m),
+        );
         const incremental = await goldSnapshot(engine.store);
         await goldOf(engine)!.gold.rebuild();
         expectSameGold(incremental, await goldSnapshot(engine.store));
         const input = [...onTime, ...batch];
         const expected = expectedGold(
-          input.map((x) => ({ event_id: x.e.event_id, event_type: x.e.event_type, t: Date.parse(x.e.event_time), user_id: x.e.user_id, session_id: x.e.session_id, p: x.e.payload })),
+          input.map((x) => ({
+            event_id: x.e.event_id,
+            event_type: x.e.event_type,
+            t: Date.parse(x.e.event_time),
+            user_id: x.e.user_id,
+            session_id: x.e.session_id,
+            p: x.e.payload,
+          })),
         );
         expectSameGold(incremental, expected);
       } finally {
@@ -201,8 +222,6 @@ describe("Gold cross-window dependencies: a late batch that changes other window
     });
   }
 });
-
-
 
 describe("Gold refresh cadence for long-running streams", () => {
   it("with coarseRefreshEveryMs, minute and key tables refresh every batch, day/hour tables on the cadence, and flush() catches up", async () => {

@@ -10,7 +10,6 @@ import { formatTable } from "../../cli/format-table.js";
 import { goldRebuild } from "../../jobs/gold-rebuild.js";
 import { buildReport, formatMoney, withGoldQuery } from "../../jobs/gold-report.js";
 import { openRuntime } from "../../jobs/runtime.js";
-import type { Engine } from "../../pipelines/local/engine.js";
 import { type Ev, type Row, expectedGold, generate } from "./expected.js";
 import { expectSameGold, goldSnapshot, ingest, tempDir } from "./helpers.js";
 
@@ -94,12 +93,25 @@ describe("formatTable", () => {
       { currency: "USD", orders: 1234, rate: 0.123456789, note: "two\nlines" },
     ]);
     expect(out).toBe(
-      ["currency  orders    rate  note", "--------  ------  ------  ----------", "EUR           12  0.5000  NULL", "USD         1234  0.1235  two\\nlines", "(2 rows)", ""].join("\n"),
+      [
+        "currency  orders    rate  note",
+        "--------  ------  ------  ----------",
+        "EUR           12  0.5000  NULL",
+        "USD         1234  0.1235  two\\nlines",
+        "(2 rows)",
+        "",
+      ].join("\n"),
     );
   });
 
   it("right-aligns numbers already formatted for people (money, percentages) and keeps them as they are", () => {
-    const out = formatTable([{ gross: "10,644.53", rate: "91.2%" }, { gross: "5.00", rate: "n/a" }], { footer: false });
+    const out = formatTable(
+      [
+        { gross: "10,644.53", rate: "91.2%" },
+        { gross: "5.00", rate: "n/a" },
+      ],
+      { footer: false },
+    );
     expect(out).toBe(["    gross   rate", "---------  -----", "10,644.53  91.2%", "     5.00    n/a", ""].join("\n"));
   });
 

@@ -67,14 +67,21 @@ export function normalize(row: Row): Row {
   for (const [k, v] of Object.entries(row)) {
     if (v === null || v === undefined) out[k] = null;
     else if (typeof v === "bigint") out[k] = Number(v);
-    else if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/.test(v)) out[k] = new Date(v.replace(" ", "T").replace(/(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)?$/, (m) => (/[Z+-]/.test(m) ? m : `${m}Z`))).toISOString();
+    else if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/.test(v))
+      out[k] = new Date(v.replace(" ", "T").replace(/(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)?$/, (m) => (/[Z+-]/.test(m) ? m : `${m}Z`))).toISOString();
     else if (typeof v === "string" && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v))) out[k] = Number(v);
     else out[k] = v;
   }
   return out;
 }
 
-function commitWith(roles: CommitRoles, tokenKey: Parameters<typeof parseBatch>[2], messages: readonly RawMessage[], name: string | undefined, fault?: FaultHook) {
+function commitWith(
+  roles: CommitRoles,
+  tokenKey: Parameters<typeof parseBatch>[2],
+  messages: readonly RawMessage[],
+  name: string | undefined,
+  fault?: FaultHook,
+) {
   return commitBatch(parseBatch(messages, steps, tokenKey), { ...roles, fault }, { origin: "test", name });
 }
 
@@ -97,7 +104,15 @@ export function duckdbBackend(): Backend {
         rows: async (table, orderBy) => (await store.query(`SELECT * FROM ${table} ORDER BY ${orderBy}`)).map(normalize),
         bronze: async () => {
           const out = new Map<string, string[]>();
-          for (const name of bronze.list()) out.set(name, zlib.gunzipSync(fs.readFileSync(path.join(bronze.root, name))).toString("utf8").split("\n").filter(Boolean));
+          for (const name of bronze.list())
+            out.set(
+              name,
+              zlib
+                .gunzipSync(fs.readFileSync(path.join(bronze.root, name)))
+                .toString("utf8")
+                .split("\n")
+                .filter(Boolean),
+            );
           return out;
         },
         close: async () => store.close(),
@@ -130,14 +145,20 @@ export async function bigqueryBackend(): Promise<Backend> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
     async open() {
-      const warehouse = new BigQueryStore(bq, { datasets: DATASETS, location: "EU", staging: new GcsBronze(storage, { bucket: "staging-b", prefix: "staging" }) });
+      const warehouse = new BigQueryStore(bq, {
+        datasets: DATASETS,
+        location: "EU",
+        staging: new GcsBronze(storage, { bucket: "staging-b", prefix: "staging" }),
+      });
       const roles: CommitRoles = { warehouse, bronze: new GcsBronze(storage, BRONZE), keys: new SubjectKeyring(localKeyWrapper(keys.kek)) };
       return {
         commit: (messages, attempt) => commitWith(roles, keys.tokenKey, messages, attempt.name, attempt.fault),
         rows: async (table, orderBy) => {
           const [dataset, name] = table.split(".");
           // 64-bit integers (a named batch's id) come back as text: a JS number cannot hold them.
-          const cols = await fake.query(`SELECT column_name AS c, data_type AS t FROM information_schema.columns WHERE table_schema = '${dataset}' AND table_name = '${name}' ORDER BY ordinal_position`);
+          const cols = await fake.query(
+            `SELECT column_name AS c, data_type AS t FROM information_schema.columns WHERE table_schema = '${dataset}' AND table_name = '${name}' ORDER BY ordinal_position`,
+          );
           const select = cols.map((c) => (c.t === "BIGINT" ? `CAST("${c.c}" AS VARCHAR) AS "${c.c}"` : `"${c.c}"`)).join(", ");
           return (await fake.query(`SELECT ${select} FROM "${dataset}"."${name}" ORDER BY ${orderBy}`)).map(normalize);
         },

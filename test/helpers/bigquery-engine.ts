@@ -108,7 +108,9 @@ function asBigQueryError(err: unknown): BigQueryError {
 
 /** DuckDB's first paragraph (its messages go on to quote the SQL). */
 function duckMessage(err: unknown): string {
-  return String((err as Error).message ?? err).split("\n\n")[0]!.trim();
+  return String((err as Error).message ?? err)
+    .split("\n\n")[0]!
+    .trim();
 }
 
 export class BigQueryEngine {
@@ -190,7 +192,8 @@ export class BigQueryEngine {
           if (s.kind === "begin") inTransaction = true;
           if (s.kind === "commit" || s.kind === "rollback") inTransaction = false;
         }
-        if (inTransaction) throw new BigQueryError("fake BigQuery: the script ended inside a transaction (BEGIN TRANSACTION without COMMIT TRANSACTION); it was rolled back");
+        if (inTransaction)
+          throw new BigQueryError("fake BigQuery: the script ended inside a transaction (BEGIN TRANSACTION without COMMIT TRANSACTION); it was rolled back");
       } catch (err) {
         if (inTransaction) await this.conn.run("ROLLBACK").catch(() => undefined);
         return { statements: executed, statementType: "SCRIPT", error: asBigQueryError(err) };
@@ -224,7 +227,10 @@ export class BigQueryEngine {
               try {
                 lines.push(JSON.parse(line));
               } catch (err) {
-                throw new BigQueryError(`Error while reading data, error message: JSON parsing error in row starting at position ${pos}: ${(err as Error).message}`, "invalid");
+                throw new BigQueryError(
+                  `Error while reading data, error message: JSON parsing error in row starting at position ${pos}: ${(err as Error).message}`,
+                  "invalid",
+                );
               }
             }
             pos += Buffer.byteLength(line) + 1;
@@ -255,7 +261,8 @@ export class BigQueryEngine {
       const required = new Set(fields!.filter((f) => f.required).map((f) => f.field.name));
       const defs = fields!.map((f) => f.field);
       const rows = lines.map((obj, i) => {
-        if (!obj || typeof obj !== "object" || Array.isArray(obj)) throw new BigQueryError(`Error while reading data, error message: row ${i + 1} is not a JSON object`, "invalid");
+        if (!obj || typeof obj !== "object" || Array.isArray(obj))
+          throw new BigQueryError(`Error while reading data, error message: row ${i + 1} is not a JSON object`, "invalid");
         try {
           return structValue(loadRecord(defs, obj as Record<string, unknown>, "", cfg.ignoreUnknownValues === true, required));
         } catch (err) {
@@ -267,7 +274,11 @@ export class BigQueryEngine {
       try {
         for (const s of steps) await this.conn.run(s);
         for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-          await this.conn.run(`INSERT INTO ${table} SELECT r.* FROM (SELECT unnest($rows) AS r)`, { rows: listValue(rows.slice(i, i + INSERT_CHUNK)) }, { rows: rowType });
+          await this.conn.run(
+            `INSERT INTO ${table} SELECT r.* FROM (SELECT unnest($rows) AS r)`,
+            { rows: listValue(rows.slice(i, i + INSERT_CHUNK)) },
+            { rows: rowType },
+          );
         }
         await this.conn.run("COMMIT");
       } catch (err) {
@@ -320,7 +331,12 @@ export class BigQueryEngine {
       `SELECT column_name, is_nullable FROM information_schema.columns WHERE table_catalog = 'memory' AND table_schema = $d AND table_name = $t`,
       { d: dataset, t: table },
     );
-    const notNull = new Set(nullable.getRows().filter((r) => r[1] === "NO").map((r) => String(r[0])));
+    const notNull = new Set(
+      nullable
+        .getRows()
+        .filter((r) => r[1] === "NO")
+        .map((r) => String(r[0])),
+    );
     const count = kind === "TABLE" ? Number((await this.conn.runAndReadAll(`SELECT count(*) FROM ${ref}`)).getRows()[0]![0]) : 0;
     const types: DuckDBType[] = shape.columnTypes();
     return {
@@ -365,7 +381,8 @@ export class BigQueryEngine {
 
   /** Every row of a table or view, as plain JSON values, in storage (insertion) order. */
   async rows(dataset: string, table: string): Promise<Record<string, unknown>[]> {
-    if (!(await this.table(dataset, table))) throw new Error(`fake BigQuery has no table ${dataset}.${table}; it has: ${(await this.tables()).join(", ") || "none"}`);
+    if (!(await this.table(dataset, table)))
+      throw new Error(`fake BigQuery has no table ${dataset}.${table}; it has: ${(await this.tables()).join(", ") || "none"}`);
     return this.query(`SELECT * FROM ${quoteIdent(dataset)}.${quoteIdent(table)}`);
   }
 
@@ -384,6 +401,10 @@ function createTableSql(table: string, fields: readonly { field: BqField; requir
 }
 
 function sameSchema(a: readonly { field: BqField; required: boolean }[], b: readonly { field: BqField; required: boolean }[]): boolean {
-  return a.length === b.length && a.every((f, i) => f.field.name.toLowerCase() === b[i]!.field.name.toLowerCase() && sameType(f.field.type, b[i]!.field.type) && f.required === b[i]!.required);
+  return (
+    a.length === b.length &&
+    a.every(
+      (f, i) => f.field.name.toLowerCase() === b[i]!.field.name.toLowerCase() && sameType(f.field.type, b[i]!.field.type) && f.required === b[i]!.required,
+    )
+  );
 }
-

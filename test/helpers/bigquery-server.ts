@@ -167,7 +167,16 @@ function readObjects(objects: Map<string, Buffer>, uri: string): Buffer[] | unde
 /** Query job settings this fake does not implement; they would change where or how results land. */
 function unsupportedQueryOptions(q: Record<string, any>): string | undefined {
   if (q.useLegacySql === true) return "fake BigQuery: legacy SQL is not supported";
-  for (const k of ["destinationTable", "defaultDataset", "writeDisposition", "createDisposition", "tableDefinitions", "timePartitioning", "clustering", "connectionProperties"]) {
+  for (const k of [
+    "destinationTable",
+    "defaultDataset",
+    "writeDisposition",
+    "createDisposition",
+    "tableDefinitions",
+    "timePartitioning",
+    "clustering",
+    "connectionProperties",
+  ]) {
     if (q[k] !== undefined) return `fake BigQuery: query option ${k} is not supported`;
   }
   if (q.parameterMode && String(q.parameterMode).toUpperCase() === "POSITIONAL") return "fake BigQuery: positional query parameters is not supported";
@@ -189,7 +198,15 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
 
   function gcsMeta(bucket: string, name: string) {
     const b = state.objects.get(`${bucket}/${name}`)!;
-    return { kind: "storage#object", bucket, name, generation: "1", size: String(b.length), md5Hash: createHash("md5").update(b).digest("base64"), crc32c: crc32c(b) };
+    return {
+      kind: "storage#object",
+      bucket,
+      name,
+      generation: "1",
+      size: String(b.length),
+      md5Hash: createHash("md5").update(b).digest("base64"),
+      crc32c: crc32c(b),
+    };
   }
 
   function newJob(project: string, jobId: string, location: string, configuration: Record<string, any>, via: FakeJob["via"]): FakeJob {
@@ -248,7 +265,11 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
     if (job.status.state === "DONE") return;
     job.statistics.endTime = String(Date.now());
     job.status = job.failure
-      ? { state: "DONE", errorResult: { reason: job.failureReason ?? "invalidQuery", message: job.failure }, errors: [{ reason: job.failureReason ?? "invalidQuery", message: job.failure }] }
+      ? {
+          state: "DONE",
+          errorResult: { reason: job.failureReason ?? "invalidQuery", message: job.failure },
+          errors: [{ reason: job.failureReason ?? "invalidQuery", message: job.failure }],
+        }
       : { state: "DONE" };
   }
 
@@ -325,7 +346,13 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
       return send(res, 200, publicJob(job));
     }
     if (req.method === "POST" && (m = /^\/bigquery\/v2\/projects\/([^/]+)\/queries$/.exec(p))) {
-      const q = body as { query: string; queryParameters?: unknown[]; location?: string; maxResults?: number; formatOptions?: { useInt64Timestamp?: boolean } } & Record<string, any>;
+      const q = body as {
+        query: string;
+        queryParameters?: unknown[];
+        location?: string;
+        maxResults?: number;
+        formatOptions?: { useInt64Timestamp?: boolean };
+      } & Record<string, any>;
       const jobId = `job_${randomUUID().replace(/-/g, "")}`;
       const location = q.location ?? "US";
       const a = state.answer?.(q);
@@ -340,7 +367,13 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
           cacheHit: false,
         });
       }
-      const job = newJob(m[1]!, jobId, location, { query: { query: q.query, queryParameters: q.queryParameters, useLegacySql: q.useLegacySql, parameterMode: q.parameterMode } }, "jobs.query");
+      const job = newJob(
+        m[1]!,
+        jobId,
+        location,
+        { query: { query: q.query, queryParameters: q.queryParameters, useLegacySql: q.useLegacySql, parameterMode: q.parameterMode } },
+        "jobs.query",
+      );
       state.jobs.set(jobId, job);
       await execute(job);
       finish(job);
@@ -406,10 +439,14 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
       if (m[2]) {
         const dataset = decodeURIComponent(m[2]);
         const ref = { kind: "bigquery#dataset", id: `${project}:${dataset}`, datasetReference: { projectId: project, datasetId: dataset } };
-        if (req.method === "GET") return (await engine.datasetExists(dataset)) ? send(res, 200, ref) : apiError(res, 404, "notFound", `Not found: Dataset ${project}:${dataset}`, "NOT_FOUND");
+        if (req.method === "GET")
+          return (await engine.datasetExists(dataset))
+            ? send(res, 200, ref)
+            : apiError(res, 404, "notFound", `Not found: Dataset ${project}:${dataset}`, "NOT_FOUND");
         if (req.method === "DELETE") {
           try {
-            if (!(await engine.dropDataset(dataset, url.searchParams.get("deleteContents") === "true"))) return apiError(res, 404, "notFound", `Not found: Dataset ${project}:${dataset}`, "NOT_FOUND");
+            if (!(await engine.dropDataset(dataset, url.searchParams.get("deleteContents") === "true")))
+              return apiError(res, 404, "notFound", `Not found: Dataset ${project}:${dataset}`, "NOT_FOUND");
           } catch (err) {
             return apiError(res, 400, "resourceInUse", (err as Error).message, "FAILED_PRECONDITION");
           }
@@ -427,11 +464,18 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
     }
     if (req.method === "POST" && (m = /^\/storage\/v1\/b\/([^/]+)\/o\/([^/]+)\/rewriteTo\/b\/([^/]+)\/o\/([^/]+)$/.exec(p))) {
       const [src, dst] = [`${m[1]}/${decodeURIComponent(m[2]!)}`, `${m[3]}/${decodeURIComponent(m[4]!)}`];
-      if (url.searchParams.get("ifGenerationMatch") === "0" && state.objects.has(dst)) return apiError(res, 412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.", "FAILED_PRECONDITION");
+      if (url.searchParams.get("ifGenerationMatch") === "0" && state.objects.has(dst))
+        return apiError(res, 412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.", "FAILED_PRECONDITION");
       const body = state.objects.get(src);
       if (!body) return apiError(res, 404, "notFound", "No such object", "NOT_FOUND");
       state.objects.set(dst, body);
-      return send(res, 200, { kind: "storage#rewriteResponse", done: true, totalBytesRewritten: String(body.length), objectSize: String(body.length), resource: gcsMeta(m[3]!, decodeURIComponent(m[4]!)) });
+      return send(res, 200, {
+        kind: "storage#rewriteResponse",
+        done: true,
+        totalBytesRewritten: String(body.length),
+        objectSize: String(body.length),
+        resource: gcsMeta(m[3]!, decodeURIComponent(m[4]!)),
+      });
     }
     if ((m = /^\/(?:download\/)?storage\/v1\/b\/([^/]+)\/o\/([^/]+)$/.exec(p))) {
       const name = decodeURIComponent(m[2]!);

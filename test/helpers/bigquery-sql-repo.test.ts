@@ -71,7 +71,11 @@ async function localSilver(domain: Domain): Promise<Line[]> {
   const cols = t.columns
     .filter((c) => c.name !== "ingested_at")
     .map((c) =>
-      c.type === "TIMESTAMP" ? `strftime(${c.name}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${c.name}` : c.type === "DATE" ? `strftime(${c.name}, '%Y-%m-%d') AS ${c.name}` : c.name,
+      c.type === "TIMESTAMP"
+        ? `strftime(${c.name}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${c.name}`
+        : c.type === "DATE"
+          ? `strftime(${c.name}, '%Y-%m-%d') AS ${c.name}`
+          : c.name,
     );
   const rows = await engine.store.query(`SELECT CAST(to_json(r) AS VARCHAR) AS line FROM (SELECT ${cols.join(", ")} FROM silver.${t.name}) AS r`);
   return rows.map((r) => JSON.parse(r.line as string) as Line).sort((a, b) => String(a.event_id).localeCompare(String(b.event_id)));
@@ -142,7 +146,10 @@ describe("the repository's BigQuery SQL on the fake BigQuery", () => {
     for (const t of STATE_TABLES) {
       const [meta] = await client.bq.dataset("silver").table(t.name).getMetadata();
       expect(meta.type, t.name).toBe("TABLE");
-      expect(meta.schema.fields.map((f: { name: string }) => f.name), t.name).toEqual(t.columns.map((c) => c.name));
+      expect(
+        meta.schema.fields.map((f: { name: string }) => f.name),
+        t.name,
+      ).toEqual(t.columns.map((c) => c.name));
     }
     const [exists] = await client.bq.dataset("staging").exists();
     expect(exists).toBe(true);
@@ -183,7 +190,8 @@ describe("the repository's BigQuery SQL on the fake BigQuery", () => {
     expectSameGold(await fakeGold(), local);
 
     // The refresh's clock: everything committed so far counts as read by the last run.
-    const [{ through }] = await run(`SELECT MAX(ingested_at) AS through FROM (SELECT ingested_at FROM silver.order_events UNION ALL SELECT ingested_at FROM silver.clickstream_events
+    const [{ through }] =
+      await run(`SELECT MAX(ingested_at) AS through FROM (SELECT ingested_at FROM silver.order_events UNION ALL SELECT ingested_at FROM silver.clickstream_events
       UNION ALL SELECT ingested_at FROM silver.payment_events UNION ALL SELECT ingested_at FROM silver.inventory_events UNION ALL SELECT ingested_at FROM silver.customer_events)`);
     await run(`UPDATE ops.gold_refresh_state SET ts = TIMESTAMP_ADD(TIMESTAMP '${through.value}', INTERVAL 10 MINUTE) WHERE name = 'ingested_through'`);
 

@@ -73,7 +73,16 @@ describe("DDL and table references", () => {
       ('a', -7, 2.5, NUMERIC '12.340', TRUE, DATE '2026-11-25', TIMESTAMP '2026-11-25 10:00:00.123456+02:00',
        JSON '{"k": [1, 2]}', b'\\x00\\xff', ['x', 'y'], [STRUCT('s1' AS sku, 2 AS qty)], STRUCT('Oslo' AS city, '0150' AS zip))`);
     const [row] = await q(`SELECT * FROM \`${PROJECT}.shop.things\``);
-    expect(row!).toMatchObject({ id: "a", n: -7, f: 2.5, ok: true, doc: '{"k":[1,2]}', tags: ["x", "y"], parts: [{ sku: "s1", qty: 2 }], loc: { city: "Oslo", zip: "0150" } });
+    expect(row!).toMatchObject({
+      id: "a",
+      n: -7,
+      f: 2.5,
+      ok: true,
+      doc: '{"k":[1,2]}',
+      tags: ["x", "y"],
+      parts: [{ sku: "s1", qty: 2 }],
+      loc: { city: "Oslo", zip: "0150" },
+    });
     expect(row!.amount.toString()).toBe("12.34");
     expect(row!.day.value).toBe("2026-11-25");
     expect(ts(row!.seen_at)).toBe("2026-11-25T08:00:00.123456000Z");
@@ -132,16 +141,39 @@ describe("query parameters", () => {
     const [r] = await q(
       `SELECT @s AS s, @i + 1 AS i, @f * 2 AS f, NOT @b AS b, DATE_ADD(@d, INTERVAL 1 DAY) AS d, TIMESTAMP_ADD(@t, INTERVAL 90 MINUTE) AS t,
         TO_BASE64(@by) AS by64, TO_JSON_STRING(@j) AS j, @n IS NULL AS n_is_null`,
-      { s: "it's", i: 41, f: 1.25, b: false, d: bq.date("2026-11-30"), t: bq.timestamp("2026-11-25T10:00:00.123456Z"), by: Buffer.from("raw").toString("base64"), j: { a: [1, "x"] }, n: null },
+      {
+        s: "it's",
+        i: 41,
+        f: 1.25,
+        b: false,
+        d: bq.date("2026-11-30"),
+        t: bq.timestamp("2026-11-25T10:00:00.123456Z"),
+        by: Buffer.from("raw").toString("base64"),
+        j: { a: [1, "x"] },
+        n: null,
+      },
       { by: "BYTES", j: "JSON", n: "INT64" },
     );
-    expect({ ...r, d: r!.d.value, t: ts(r!.t) }).toEqual({ s: "it's", i: 42, f: 2.5, b: true, d: "2026-12-01", t: "2026-11-25T11:30:00.123456000Z", by64: "cmF3", j: '{"a":[1,"x"]}', n_is_null: true });
+    expect({ ...r, d: r!.d.value, t: ts(r!.t) }).toEqual({
+      s: "it's",
+      i: 42,
+      f: 2.5,
+      b: true,
+      d: "2026-12-01",
+      t: "2026-11-25T11:30:00.123456000Z",
+      by64: "cmF3",
+      j: '{"a":[1,"x"]}',
+      n_is_null: true,
+    });
   });
 
   it("IN UNNEST(@array), FROM UNNEST(@structs) AS k with k.field, and UNNEST([1])", async () => {
     await q("CREATE TABLE shop.e (id STRING, day DATE)");
     await q("INSERT INTO shop.e (id, day) VALUES ('a', DATE '2026-11-24'), ('b', DATE '2026-11-25'), ('c', DATE '2026-11-25'), (NULL, DATE '2026-11-25')");
-    const ids = await q("SELECT id FROM shop.e WHERE day IN UNNEST(@days) AND id IN UNNEST(@ids) ORDER BY id", { days: [bq.date("2026-11-25")], ids: ["a", "b", "c", "z"] });
+    const ids = await q("SELECT id FROM shop.e WHERE day IN UNNEST(@days) AND id IN UNNEST(@ids) ORDER BY id", {
+      days: [bq.date("2026-11-25")],
+      ids: ["a", "b", "c", "z"],
+    });
     expect(ids).toEqual([{ id: "b" }, { id: "c" }]);
     expect(await q("SELECT COUNT(*) AS n FROM shop.e WHERE id NOT IN UNNEST(@ids)", { ids: ["a"] })).toEqual([{ n: 2 }]);
     expect(await q("SELECT id FROM shop.e WHERE id IN UNNEST(@none)", { none: [] }, { none: ["STRING"] })).toEqual([]);
@@ -201,7 +233,7 @@ describe("functions, with GoogleSQL's semantics", () => {
       sub: "2026-11-24T23:55:00.000Z",
       added: "2026-11-25T02:05:00.000Z",
       whole_hours: 0,
-      hours: 1.0001388888888888,
+      hours: 1 + 0.5 / 3600,
       f_ts: "2026-11-25 10:05:09",
       f_date: "2026-03-01",
       p_ts: "2026-11-25T10:05:09.000Z",
@@ -229,10 +261,10 @@ describe("functions, with GoogleSQL's semantics", () => {
       { g: "b", big: 1, huge: 0, has3: false, share: 1, size: "few", top: 2, first_label: "two", label_of_max: "two", label_of_min: "two" },
       { g: "c", big: 0, huge: 0, has3: null, share: null, size: "few", top: -1, first_label: "none", label_of_max: null, label_of_min: null },
     ]);
-    expect(await q(`SELECT LEAST(1, NULL) AS l, GREATEST(1, 3, 2) AS g, CONCAT('a', NULL) AS c, CONCAT('a', 'b', 'c') AS abc,
-      REGEXP_REPLACE('order_created_order_', '^order_', '') AS status, REGEXP_REPLACE('a-b-c', '-', '+') AS every, SAFE_DIVIDE(1, 0) AS z`)).toEqual([
-      { l: null, g: 3, c: null, abc: "abc", status: "created_order_", every: "a+b+c", z: null },
-    ]);
+    expect(
+      await q(`SELECT LEAST(1, NULL) AS l, GREATEST(1, 3, 2) AS g, CONCAT('a', NULL) AS c, CONCAT('a', 'b', 'c') AS abc,
+      REGEXP_REPLACE('order_created_order_', '^order_', '') AS status, REGEXP_REPLACE('a-b-c', '-', '+') AS every, SAFE_DIVIDE(1, 0) AS z`),
+    ).toEqual([{ l: null, g: 3, c: null, abc: "abc", status: "created_order_", every: "a+b+c", z: null }]);
   });
 
   it("ARRAY_AGG(STRUCT(...) ORDER BY ... LIMIT 1)[OFFSET(0)], ARRAY_AGG(DISTINCT ... IGNORE NULLS), ARRAY(SELECT ...), SAFE_OFFSET", async () => {
@@ -255,7 +287,9 @@ describe("functions, with GoogleSQL's semantics", () => {
   it("windows, PERCENTILE_CONT ... OVER, QUALIFY, SELECT * EXCEPT, STRUCT(a, b AS c), casts, JSON and base64 round trips", async () => {
     await q("CREATE TABLE shop.h (d STRING, hours FLOAT64, id STRING)");
     await q("INSERT INTO shop.h VALUES ('x', 1, 'a'), ('x', 2, 'b'), ('x', 4, 'c'), ('y', 10, 'd')");
-    const p = await q(`SELECT DISTINCT d, PERCENTILE_CONT(hours, 0.5) OVER (PARTITION BY d) AS p50, PERCENTILE_CONT(hours, 0.95) OVER (PARTITION BY d) AS p95 FROM shop.h ORDER BY d`);
+    const p = await q(
+      `SELECT DISTINCT d, PERCENTILE_CONT(hours, 0.5) OVER (PARTITION BY d) AS p50, PERCENTILE_CONT(hours, 0.95) OVER (PARTITION BY d) AS p95 FROM shop.h ORDER BY d`,
+    );
     expect(p).toEqual([
       { d: "x", p50: 2, p95: 3.8 },
       { d: "y", p50: 10, p95: 10 },
@@ -267,10 +301,10 @@ describe("functions, with GoogleSQL's semantics", () => {
       { d: "x", id: "c", running: 7 },
       { d: "y", id: "d", running: 10 },
     ]);
-    expect(await q(`SELECT STRUCT(d, hours AS h) AS s, CAST(12 AS STRING) AS s12, CAST('12' AS INT64) AS i12, SAFE_CAST('x' AS INT64) AS bad,
-      TO_JSON_STRING(PARSE_JSON('{"a": [1, 2]}')) AS j, TO_BASE64(FROM_BASE64('d3Jh')) AS b64 FROM shop.h WHERE id = 'd'`)).toEqual([
-      { s: { d: "y", h: 10 }, s12: "12", i12: 12, bad: null, j: '{"a":[1,2]}', b64: "d3Jh" },
-    ]);
+    expect(
+      await q(`SELECT STRUCT(d, hours AS h) AS s, CAST(12 AS STRING) AS s12, CAST('12' AS INT64) AS i12, SAFE_CAST('x' AS INT64) AS bad,
+      TO_JSON_STRING(PARSE_JSON('{"a": [1, 2]}')) AS j, TO_BASE64(FROM_BASE64('d3Jh')) AS b64 FROM shop.h WHERE id = 'd'`),
+    ).toEqual([{ s: { d: "y", h: 10 }, s12: "12", i12: 12, bad: null, j: '{"a":[1,2]}', b64: "d3Jh" }]);
   });
 
   it("orders NULLs first ascending and last descending, divides as FLOAT64, fails on division by zero, names unnamed columns f0_", async () => {
@@ -284,7 +318,9 @@ describe("functions, with GoogleSQL's semantics", () => {
 describe("DML", () => {
   it("MERGE with WHEN MATCHED AND ... UPDATE, NOT MATCHED INSERT and NOT MATCHED BY SOURCE DELETE; INSERT SELECT, UPDATE, DELETE", async () => {
     await q("CREATE TABLE shop.stock (sku STRING NOT NULL, qty INT64, note STRING)");
-    await q("INSERT INTO shop.stock (sku, qty) SELECT p.s, p.n FROM UNNEST([STRUCT('a' AS s, 1 AS n), STRUCT('b' AS s, 2 AS n), STRUCT('c' AS s, 3 AS n)]) AS p");
+    await q(
+      "INSERT INTO shop.stock (sku, qty) SELECT p.s, p.n FROM UNNEST([STRUCT('a' AS s, 1 AS n), STRUCT('b' AS s, 2 AS n), STRUCT('c' AS s, 3 AS n)]) AS p",
+    );
     const merged = await job(`MERGE shop.stock T
       USING (SELECT 'a' AS sku, 10 AS qty UNION ALL SELECT 'b', 0 UNION ALL SELECT 'd', 4) S
       ON T.sku = S.sku
@@ -315,24 +351,35 @@ describe("scripts", () => {
   it("a transaction commits all its statements, and one that fails midway leaves nothing", async () => {
     await job("BEGIN TRANSACTION;\nINSERT INTO shop.ledger VALUES ('a', 1);\nINSERT INTO shop.ledger VALUES ('b', 2);\nCOMMIT TRANSACTION;");
     expect(await ledger()).toEqual(["a", "b"]);
-    const failing = job("BEGIN TRANSACTION;\nINSERT INTO shop.ledger VALUES ('c', 3);\nDELETE FROM shop.ledger WHERE id = 'a';\nINSERT INTO shop.ledger VALUES (NULL, 4);\nCOMMIT TRANSACTION;");
+    const failing = job(
+      "BEGIN TRANSACTION;\nINSERT INTO shop.ledger VALUES ('c', 3);\nDELETE FROM shop.ledger WHERE id = 'a';\nINSERT INTO shop.ledger VALUES (NULL, 4);\nCOMMIT TRANSACTION;",
+    );
     await expect(failing).rejects.toThrow(/NOT NULL constraint failed: ledger\.id \(statement 4: INSERT INTO shop\.ledger VALUES \(NULL, 4\)\)/);
     expect(await ledger()).toEqual(["a", "b"]);
     const j = [...fake.jobs.values()].at(-1)!;
     expect(j.status.errorResult?.reason).toBe("invalidQuery");
-    expect(j.statements.map((s) => s.original)).toEqual(["BEGIN TRANSACTION", "INSERT INTO shop.ledger VALUES ('c', 3)", "DELETE FROM shop.ledger WHERE id = 'a'", "INSERT INTO shop.ledger VALUES (NULL, 4)"]);
+    expect(j.statements.map((s) => s.original)).toEqual([
+      "BEGIN TRANSACTION",
+      "INSERT INTO shop.ledger VALUES ('c', 3)",
+      "DELETE FROM shop.ledger WHERE id = 'a'",
+      "INSERT INTO shop.ledger VALUES (NULL, 4)",
+    ]);
     expect(j.statements[1]!.duckdb).toEqual([`INSERT INTO "shop"."ledger"\nVALUES ('c', 3)`]);
   });
 
   it("outside a transaction the statements before a failure stay; a script ending inside one is rolled back and fails", async () => {
-    await expect(job("INSERT INTO shop.ledger VALUES ('a', 1);\nINSERT INTO shop.ledger VALUES (NULL, 2);\nINSERT INTO shop.ledger VALUES ('c', 3);")).rejects.toThrow(/NOT NULL/);
+    await expect(
+      job("INSERT INTO shop.ledger VALUES ('a', 1);\nINSERT INTO shop.ledger VALUES (NULL, 2);\nINSERT INTO shop.ledger VALUES ('c', 3);"),
+    ).rejects.toThrow(/NOT NULL/);
     expect(await ledger()).toEqual(["a"]);
     await expect(job("BEGIN TRANSACTION;\nINSERT INTO shop.ledger VALUES ('b', 2);")).rejects.toThrow(/ended inside a transaction/);
     expect(await ledger()).toEqual(["a"]);
   });
 
   it("an unsupported construct anywhere in a script fails it before anything runs", async () => {
-    await expect(job("INSERT INTO shop.ledger VALUES ('a', 1);\nSELECT APPROX_COUNT_DISTINCT(id) FROM shop.ledger;")).rejects.toThrow("fake BigQuery: function APPROX_COUNT_DISTINCT is not supported");
+    await expect(job("INSERT INTO shop.ledger VALUES ('a', 1);\nSELECT APPROX_COUNT_DISTINCT(id) FROM shop.ledger;")).rejects.toThrow(
+      "fake BigQuery: function APPROX_COUNT_DISTINCT is not supported",
+    );
     expect(await ledger()).toEqual([]);
     expect([...fake.jobs.values()].at(-1)!.statements).toEqual([]);
   });
@@ -347,7 +394,9 @@ describe("scripts", () => {
       SET total = total * 2;
       SELECT total, ids, days, none IS NULL AS none_null, (SELECT COUNT(*) FROM shop.ledger WHERE id IN UNNEST(ids)) AS n, x + y AS xy`);
     const [rows] = await bq.job(id).getQueryResults();
-    expect(rows.map((r: any) => ({ ...r, days: r.days.map((d: { value: string }) => d.value) }))).toEqual([{ total: 24, ids: ["a", "b"], days: ["2026-03-01"], none_null: true, n: 2, xy: 6 }]);
+    expect(rows.map((r: any) => ({ ...r, days: r.days.map((d: { value: string }) => d.value) }))).toEqual([
+      { total: 24, ids: ["a", "b"], days: ["2026-03-01"], none_null: true, n: 2, xy: 6 },
+    ]);
     expect(fake.jobs.get(id)!.statistics.query.statementType).toBe("SCRIPT");
     expect((await failure("SELECT total")).message).toMatch(/total/);
     expect((await failure("SELECT 1; DECLARE late INT64;")).message).toBe("Variable declarations are allowed only at the start of a block or script");
@@ -356,13 +405,32 @@ describe("scripts", () => {
 
 describe("load jobs", () => {
   const load = async (table: string, uri: string, extra: Record<string, unknown>) => {
-    const [j] = await bq.createJob({ configuration: { load: { sourceUris: [uri], destinationTable: { projectId: PROJECT, datasetId: "shop", tableId: table }, sourceFormat: "NEWLINE_DELIMITED_JSON", ...extra } } });
+    const [j] = await bq.createJob({
+      configuration: {
+        load: {
+          sourceUris: [uri],
+          destinationTable: { projectId: PROJECT, datasetId: "shop", tableId: table },
+          sourceFormat: "NEWLINE_DELIMITED_JSON",
+          ...extra,
+        },
+      },
+    });
     await j.promise();
   };
-  const schema = { fields: [{ name: "id", type: "STRING", mode: "REQUIRED" }, { name: "at", type: "TIMESTAMP" }, { name: "tags", type: "STRING", mode: "REPEATED" }, { name: "doc", type: "JSON" }] };
+  const schema = {
+    fields: [
+      { name: "id", type: "STRING", mode: "REQUIRED" },
+      { name: "at", type: "TIMESTAMP" },
+      { name: "tags", type: "STRING", mode: "REPEATED" },
+      { name: "doc", type: "JSON" },
+    ],
+  };
 
   it("CREATE_IF_NEEDED with the load's schema, WRITE_APPEND adds, WRITE_TRUNCATE replaces; values typed by the schema", async () => {
-    fake.objects.set("b/one.ndjson", Buffer.from('{"id":"a","at":"2026-11-25T10:00:00.000Z","tags":["x"],"doc":{"k":1}}\n{"id":"b","at":"2026-11-25 12:00:00+02:00"}\n'));
+    fake.objects.set(
+      "b/one.ndjson",
+      Buffer.from('{"id":"a","at":"2026-11-25T10:00:00.000Z","tags":["x"],"doc":{"k":1}}\n{"id":"b","at":"2026-11-25 12:00:00+02:00"}\n'),
+    );
     fake.objects.set("b/two.ndjson", Buffer.from('{"id":"c"}\n'));
     await load("l", "gs://b/one.ndjson", { schema, createDisposition: "CREATE_IF_NEEDED" });
     await load("l", "gs://b/two.ndjson", { writeDisposition: "WRITE_APPEND" });
@@ -486,6 +554,14 @@ describe("refusing what it does not translate", () => {
     const params = new Map([["b", { kind: "STRING" as const }]]);
     const once = translateScript(sql, { project: PROJECT, params });
     expect(translateScript(sql, { project: PROJECT, params })).toEqual(once);
-    expect(once).toEqual([{ kind: "query", original: sql, duckdb: [`SELECT "read" AS "read", "date" AS "date" FROM "ops"."batches" WHERE ("batch_name" = $b)`], params: ["b"], declares: [] }]);
+    expect(once).toEqual([
+      {
+        kind: "query",
+        original: sql,
+        duckdb: [`SELECT "read" AS "read", "date" AS "date" FROM "ops"."batches" WHERE ("batch_name" = $b)`],
+        params: ["b"],
+        declares: [],
+      },
+    ]);
   });
 });

@@ -179,7 +179,14 @@ function statement(n: N, e: Emitter, vars: Map<string, BqType | undefined>): { k
     case "delete_stmt":
       return { kind: "delete", duckdb: [del(n, e)] };
     case "truncate_stmt":
-      return { kind: "truncate", duckdb: [`TRUNCATE ${single(n.tables, e, "TRUNCATE").map((t) => e.tableName(t)).join("")}`] };
+      return {
+        kind: "truncate",
+        duckdb: [
+          `TRUNCATE ${single(n.tables, e, "TRUNCATE")
+            .map((t) => e.tableName(t))
+            .join("")}`,
+        ],
+      };
     case "create_schema_stmt":
       return { kind: "create_schema", duckdb: [createSchema(n, e)] };
     case "create_table_stmt":
@@ -201,7 +208,12 @@ function statement(n: N, e: Emitter, vars: Map<string, BqType | undefined>): { k
     case "set_stmt":
       return { kind: "set", duckdb: setVariables(n, e, vars) };
     default:
-      return e.unsupported(`statement ${n.type.replace(/_stmt$/, "").replace(/_/g, " ").toUpperCase()}`);
+      return e.unsupported(
+        `statement ${n.type
+          .replace(/_stmt$/, "")
+          .replace(/_/g, " ")
+          .toUpperCase()}`,
+      );
   }
 }
 
@@ -216,7 +228,8 @@ function clauseOf(n: N, type: string): N | undefined {
 }
 
 function onlyClauses(n: N, e: Emitter, allowed: string[]): void {
-  for (const c of n.clauses as N[]) if (!allowed.includes(c.type)) e.unsupported(`${c.type.replace(/_/g, " ")} in ${n.type.replace(/_stmt$/, "").toUpperCase()}`);
+  for (const c of n.clauses as N[])
+    if (!allowed.includes(c.type)) e.unsupported(`${c.type.replace(/_/g, " ")} in ${n.type.replace(/_stmt$/, "").toUpperCase()}`);
 }
 
 function insert(n: N, e: Emitter): string {
@@ -306,7 +319,8 @@ function createSchema(n: N, e: Emitter): string {
 }
 
 function columnDefinition(c: N, e: Emitter): { name: string; sql: string; type: BqType } {
-  if (c.type !== "column_definition" || !c.dataType) e.unsupported(c.type === "column_definition" ? "a column without a type" : `${c.type.replace(/_/g, " ")} in a column list`);
+  if (c.type !== "column_definition" || !c.dataType)
+    e.unsupported(c.type === "column_definition" ? "a column without a type" : `${c.type.replace(/_/g, " ")} in a column list`);
   checkFields(c, STATEMENT_FIELDS.column_definition);
   for (const k of c.constraints as N[]) checkFields(k, STATEMENT_FIELDS[k.type]);
   const name = e.name(c.name);
@@ -328,11 +342,13 @@ function checkPartition(p: N, cols: Map<string, BqType>, e: Emitter): void {
   const x = items[0]!;
   let col: N | undefined;
   if (x.type === "identifier") col = x;
-  else if (x.type === "func_call" && ["DATE", "TIMESTAMP_TRUNC", "DATE_TRUNC", "DATETIME_TRUNC"].includes(String(x.name.name).toUpperCase())) col = x.args?.expr?.args?.items?.[0];
+  else if (x.type === "func_call" && ["DATE", "TIMESTAMP_TRUNC", "DATE_TRUNC", "DATETIME_TRUNC"].includes(String(x.name.name).toUpperCase()))
+    col = x.args?.expr?.args?.items?.[0];
   if (col?.type !== "identifier") return e.unsupported(`PARTITION BY ${e.text(x)}`);
   const t = cols.get(String(col.name).toLowerCase());
   if (!t) throw new BigQueryError(`PARTITION BY expression references column ${col.name} which is not present in the table`);
-  if (!["DATE", "TIMESTAMP", "DATETIME"].includes(t.kind)) throw new BigQueryError(`PARTITION BY column ${col.name} must be DATE, TIMESTAMP or DATETIME, not ${t.kind}`);
+  if (!["DATE", "TIMESTAMP", "DATETIME"].includes(t.kind))
+    throw new BigQueryError(`PARTITION BY column ${col.name} must be DATE, TIMESTAMP or DATETIME, not ${t.kind}`);
 }
 
 function createTable(n: N, e: Emitter): string {
@@ -348,7 +364,8 @@ function createTable(n: N, e: Emitter): string {
     } else if (c.type === "cluster_by_clause") {
       const names = (c.columns.items as N[]).map((x) => e.name(x));
       if (names.length > 4) throw new BigQueryError("Too many clustering columns: at most 4");
-      for (const name of names) if (defs.length && !cols.has(name.toLowerCase())) throw new BigQueryError(`The field specified for clustering cannot be found in the schema: ${name}`);
+      for (const name of names)
+        if (defs.length && !cols.has(name.toLowerCase())) throw new BigQueryError(`The field specified for clustering cannot be found in the schema: ${name}`);
     } else if (c.type === "as_clause") as = ` AS\n${e.query(c.expr)}`;
     else e.unsupported(`${c.type.replace(/_/g, " ")} in CREATE TABLE`);
   }

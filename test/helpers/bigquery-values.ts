@@ -17,13 +17,13 @@
  */
 import {
   type DuckDBValue,
-  DuckDBBlobValue,
+  type DuckDBBlobValue,
   DuckDBDateValue,
   DuckDBDecimalValue,
   DuckDBListValue,
   DuckDBArrayValue,
   DuckDBStructValue,
-  DuckDBTimeValue,
+  type DuckDBTimeValue,
   DuckDBTimestampTZValue,
   DuckDBTimestampValue,
   blobValue,
@@ -243,7 +243,8 @@ export function loadValue(t: BqType, v: unknown, path: string, ignoreUnknown: bo
   }
   if (t.kind === "JSON") return JSON.stringify(v);
   if (t.kind === "TIMESTAMP" && typeof v === "number") return timestampTZValue(BigInt(Math.round(v * 1e6)));
-  if (t.kind === "INT64" && typeof v === "number" && !Number.isInteger(v)) throw new BigQueryError(`JSON parsing error: ${path}: could not convert ${v} to INT64`, "invalid");
+  if (t.kind === "INT64" && typeof v === "number" && !Number.isInteger(v))
+    throw new BigQueryError(`JSON parsing error: ${path}: could not convert ${v} to INT64`, "invalid");
   if (typeof v === "object") throw new BigQueryError(`JSON parsing error: ${path}: an object or array where ${t.kind} was expected`, "invalid");
   if (t.kind === "BOOL" && typeof v === "boolean") return v;
   return scalarFromText(t, String(v), path);
@@ -270,7 +271,8 @@ export function loadRecord(
   const out: Record<string, DuckDBValue> = {};
   for (const f of fields) {
     const v = given.get(f.name);
-    if ((v === undefined || v === null) && required.has(f.name)) throw new BigQueryError(`JSON parsing error: Missing required field: ${prefix}${f.name}.`, "invalid");
+    if ((v === undefined || v === null) && required.has(f.name))
+      throw new BigQueryError(`JSON parsing error: Missing required field: ${prefix}${f.name}.`, "invalid");
     out[f.name] = loadValue(f.type, v, `${prefix}${f.name}`, ignoreUnknown);
   }
   return out;
@@ -371,7 +373,8 @@ export function plainValue(t: BqType, v: DuckDBValue): unknown {
       return JSON.parse(String(v)) as unknown;
     case "INT64": {
       const n = checkedInt64(v);
-      if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) throw new Error(`INT64 ${n} is beyond a JS number; read it with fake.query and a CAST`);
+      if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER))
+        throw new Error(`INT64 ${n} is beyond a JS number; read it with fake.query and a CAST`);
       return Number(n);
     }
     case "FLOAT64":

@@ -156,7 +156,15 @@ function baseEvent(r: Seeded, type: "search" | "order_created" | "payment_failur
       return {
         ...env,
         source: "payment-service",
-        payload: { payment_id: `pay-${r.int(1e6)}`, order_id: `o-${r.int(1e6)}`, amount_minor: 1999, currency: "USD", gateway: "stripe", failure_code: "card_declined", failure_message: "declined" },
+        payload: {
+          payment_id: `pay-${r.int(1e6)}`,
+          order_id: `o-${r.int(1e6)}`,
+          amount_minor: 1999,
+          currency: "USD",
+          gateway: "stripe",
+          failure_code: "card_declined",
+          failure_message: "declined",
+        },
       };
     default:
       return {
@@ -183,28 +191,40 @@ const PAN_PLACEMENTS: Placement[] = [
   (r, t) => ({ value: set(baseEvent(r, "search"), ["payload", "query"], t), where: "search query" }),
   (r, t) => ({ value: set(baseEvent(r, "payment_failure"), ["payload", "failure_message"], `declined: ${t}`), where: "failure message" }),
   (r, t) => ({ value: set(baseEvent(r, "page_view"), ["payload", "title"], t), where: "page title" }),
-  (r, t) => ({ value: set(baseEvent(r, "page_view"), ["payload", "url"], `https://shop.example.com/pay?card=${encodeURIComponent(t)}`), where: "url query (encoded)" }),
+  (r, t) => ({
+    value: set(baseEvent(r, "page_view"), ["payload", "url"], `https://shop.example.com/pay?card=${encodeURIComponent(t)}`),
+    where: "url query (encoded)",
+  }),
   (r, t) => ({ value: set(baseEvent(r, "page_view"), ["payload", "path"], `/p/${t}`), where: "path" }),
   (r, t) => ({ value: set(baseEvent(r, "search"), ["payload", "note"], t), where: "unknown field" }),
   (r, t) => ({ value: set(baseEvent(r, "search"), ["payload", "meta", "deep", "x"], t), where: "nested unknown field" }),
   (r, t) => ({ value: set(baseEvent(r, "search"), ["payload", "tags"], ["a", t, "b"]), where: "array element" }),
   (r, t) => ({ value: set(baseEvent(r, "search"), ["payload", "meta"], { [t]: 1 }), where: "object key" }),
-  (r, t) => ({ value: set(baseEvent(r, "order_created"), ["payload", "customer", "shipping_address", "line1"], `${t} Main St`), where: "address line (personal field)" }),
+  (r, t) => ({
+    value: set(baseEvent(r, "order_created"), ["payload", "customer", "shipping_address", "line1"], `${t} Main St`),
+    where: "address line (personal field)",
+  }),
   (r, t) => ({ value: set(baseEvent(r, "order_created"), ["payload", "customer", "name"], t), where: "customer name (personal field)" }),
   (r, t) => ({ value: set(baseEvent(r, "search"), ["context", "user_agent"], `Mozilla ${t}`), where: "user agent" }),
   (r, t) => ({ value: set(baseEvent(r, "search"), ["payload", "filters"], { note: t }), where: "search filters" }),
   (r, t) => ({ value: set(baseEvent(r, "search"), ["event_type"], t), where: "event_type (dead letter)" }),
   (r, t) => ({ value: set(baseEvent(r, "search"), ["event_id"], t), where: "event_id (dead letter)" }),
   (r, t) => ({ value: set(baseEvent(r, "search"), ["payload", "results_count"], t), where: "wrong-typed field (dead letter)" }),
-  (r, t) => ({ value: `{"event_type":"search","payload":{"query":${JSON.stringify(t)}`, where: "malformed JSON" }),
-  (r, t) => ({ value: JSON.stringify(set(baseEvent(r, "search"), ["payload", "query"], t)).replace(/[0-9]/g, (d) => `\\u003${d}`), where: "JSON-escaped digits" }),
+  (_r, t) => ({ value: `{"event_type":"search","payload":{"query":${JSON.stringify(t)}`, where: "malformed JSON" }),
+  (r, t) => ({
+    value: JSON.stringify(set(baseEvent(r, "search"), ["payload", "query"], t)).replace(/[0-9]/g, (d) => `\\u003${d}`),
+    where: "JSON-escaped digits",
+  }),
 ];
 
 /** JSON numbers (the text is written by hand: a 19-digit integer must not go through a double). */
 const NUMBER_PLACEMENTS: Placement[] = [
   (r, _t, d) => ({ value: JSON.stringify(baseEvent(r, "search")).replace(`"results_count":3`, `"results_count":3,"ref":${d}`), where: "JSON number" }),
   (r, _t, d) => ({ value: JSON.stringify(baseEvent(r, "search")).replace(`"results_count":3`, `"results_count":${d}`), where: "JSON number in a typed field" }),
-  (r, _t, d) => ({ value: JSON.stringify(baseEvent(r, "search")).replace(`"results_count":3`, `"results_count":3,"amounts":[1,${d.slice(0, 8)}.${d.slice(8)}]`), where: "JSON float" }),
+  (r, _t, d) => ({
+    value: JSON.stringify(baseEvent(r, "search")).replace(`"results_count":3`, `"results_count":3,"amounts":[1,${d.slice(0, 8)}.${d.slice(8)}]`),
+    where: "JSON float",
+  }),
 ];
 
 function set(obj: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
@@ -238,7 +258,21 @@ export function panEvents(seed: number, count: number): (PlantedEvent & { pan: s
 /** Sensitive authentication data: never stored anywhere, not even in a dead letter. */
 export function sensitiveAuthEvents(seed: number, count: number): PlantedEvent[] {
   const r = new Seeded(seed);
-  const names = ["cvv", "CVC", "cvv2", "card_holder", "cardHolderName", "name_on_card", "expiry", "expiryDate", "exp_month", "expYear", "security_code", "pin", "password"];
+  const names = [
+    "cvv",
+    "CVC",
+    "cvv2",
+    "card_holder",
+    "cardHolderName",
+    "name_on_card",
+    "expiry",
+    "expiryDate",
+    "exp_month",
+    "expYear",
+    "security_code",
+    "pin",
+    "password",
+  ];
   const out: PlantedEvent[] = [];
   for (let i = 0; i < count; i++) {
     const secret = `sad${r.digits(3)}x${r.int(1e6)}`;
@@ -287,7 +321,14 @@ export function personalDataEvents(seed: number, count: number): PlantedEvent[] 
         [planted, where] = [[surname], "surname spelling"];
         break;
       case 4:
-        set(e, ["payload", "people"], [{ kind: "friend", email }, { kind: "other", phone }]);
+        set(
+          e,
+          ["payload", "people"],
+          [
+            { kind: "friend", email },
+            { kind: "other", phone },
+          ],
+        );
         [planted, where] = [[email, phone], "array of objects"];
         break;
       case 5:

@@ -10,10 +10,7 @@ export interface RawResponse {
 }
 
 /** One HTTP request to 127.0.0.1:`port`, with exactly the given headers (Host included, when given). */
-export function rawRequest(
-  port: number,
-  req: { method: string; path: string; headers?: Record<string, string>; body?: string },
-): Promise<RawResponse> {
+export function rawRequest(port: number, req: { method: string; path: string; headers?: Record<string, string>; body?: string }): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const r = http.request({ host: "127.0.0.1", port, method: req.method, path: req.path, headers: req.headers ?? {} }, (res) => {
       const chunks: Buffer[] = [];

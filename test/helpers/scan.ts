@@ -78,7 +78,9 @@ async function scanTables(file: string, m: Matcher, hits: Hit[], allow?: (where:
   const conn = await instance.connect();
   let cells = 0;
   try {
-    const tables = (await conn.runAndReadAll(`SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN ('silver', 'gold', 'ops')`)).getRows();
+    const tables = (
+      await conn.runAndReadAll(`SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN ('silver', 'gold', 'ops')`)
+    ).getRows();
     for (const [schema, table] of tables) {
       const r = await conn.runAndReadAll(`SELECT * FROM "${String(schema)}"."${String(table)}"`);
       const names = r.columnNames();

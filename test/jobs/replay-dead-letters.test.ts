@@ -49,7 +49,9 @@ describe("dead-letters replay", () => {
     const summary = await replayDeadLetters(engine, {});
     expect(summary).toEqual({ selected: 3, replayed: 1, already_in_silver: 0, still_failing: 2 });
 
-    const silver = await engine.store.query(`SELECT event_id, schema_version, strftime(event_time, '%Y-%m-%dT%H:%M:%SZ') AS t, total_minor FROM silver.order_events`);
+    const silver = await engine.store.query(
+      `SELECT event_id, schema_version, strftime(event_time, '%Y-%m-%dT%H:%M:%SZ') AS t, total_minor FROM silver.order_events`,
+    );
     expect(silver).toEqual([{ event_id: "7b8e5a7e-4c1f-4d2a-9a3b-1c2d3e4f5a6b", schema_version: 2, t: "2026-11-01T09:30:00Z", total_minor: 1100 }]);
     const left = await engine.store.query(`SELECT reason, replay_attempts, last_replay_error IS NOT NULL AS has_error FROM ops.dead_letters ORDER BY reason`);
     expect(left).toEqual([

@@ -65,7 +65,13 @@ beforeAll(async () => {
         const o = objects.get(src);
         if (!o) return send(res, 404, { error: { code: 404, message: "Not Found" } });
         objects.set(dst, { body: o.body, generation: generation++ });
-        return send(res, 200, { kind: "storage#rewriteResponse", done: true, totalBytesRewritten: String(o.body.length), objectSize: String(o.body.length), resource: meta(m[3]!, decodeURIComponent(m[4]!)) });
+        return send(res, 200, {
+          kind: "storage#rewriteResponse",
+          done: true,
+          totalBytesRewritten: String(o.body.length),
+          objectSize: String(o.body.length),
+          resource: meta(m[3]!, decodeURIComponent(m[4]!)),
+        });
       }
       if ((m = /^\/storage\/v1\/b\/([^/]+)\/o\/([^/]+)$/.exec(p))) {
         const key = `${m[1]}/${decodeURIComponent(m[2]!)}`;
@@ -117,6 +123,8 @@ describe("GcsBronze (sinks/gcs) against the GCS JSON API", () => {
   it("fails loudly when a committed batch's object is neither staged nor in place", async () => {
     const bronze = new GcsBronze(new Storage({ projectId: "ecom-test", apiEndpoint: endpoint }), { bucket: "bronze-b", prefix: "bronze" });
     const batch = { id: 0n, name: "ev_missing_0_0" };
-    await expect(bronze.finalize(batch, ["event_type=search/dt=2026-11-25/hour=11/part-ev_missing_0_0.ndjson.gz"])).rejects.toThrow(/neither in place nor staged/);
+    await expect(bronze.finalize(batch, ["event_type=search/dt=2026-11-25/hour=11/part-ev_missing_0_0.ndjson.gz"])).rejects.toThrow(
+      /neither in place nor staged/,
+    );
   });
 });

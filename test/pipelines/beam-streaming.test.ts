@@ -15,11 +15,7 @@ import { IsBounded_Enum } from "apache-beam/proto/beam_runner_api";
 import { workerSteps } from "../../pipelines/beam/step-fns.js";
 import { buildGraph, dataflowPipelineOptions, transformNames, useWorkerImage } from "../../pipelines/beam/submit.js";
 import { type MessageSource, pubsubSource, streamingIngestPipeline } from "../../pipelines/beam/streaming.js";
-import {
-  OptionsError,
-  parseDataflowJobOptions,
-  parseStreamingOptions,
-} from "../../pipelines/beam/streaming-options.js";
+import { OptionsError, parseDataflowJobOptions, parseStreamingOptions } from "../../pipelines/beam/streaming-options.js";
 
 const GOOD = {
   project: "ecom-prod",
@@ -70,7 +66,14 @@ describe("streaming pipeline options", () => {
   it("names every bad option and says what it must be", () => {
     const err = (() => {
       try {
-        parseStreamingOptions({ ...GOOD, subscription: "events-ingest", bronzeBucket: "gs://ecom-prod-bronze", windowSeconds: 1, keysUri: undefined, colour: "red" });
+        parseStreamingOptions({
+          ...GOOD,
+          subscription: "events-ingest",
+          bronzeBucket: "gs://ecom-prod-bronze",
+          windowSeconds: 1,
+          keysUri: undefined,
+          colour: "red",
+        });
       } catch (e) {
         return e as Error;
       }
@@ -148,7 +151,9 @@ describe("streaming pipeline graph (built, not submitted)", () => {
               null,
               ExpansionResponse.create({
                 components: {
-                  pcollections: { [`${ns}out`]: { uniqueName: `${ns}out`, coderId: `${ns}bytes`, isBounded: IsBounded_Enum.UNBOUNDED, windowingStrategyId: ws } },
+                  pcollections: {
+                    [`${ns}out`]: { uniqueName: `${ns}out`, coderId: `${ns}bytes`, isBounded: IsBounded_Enum.UNBOUNDED, windowingStrategyId: ws },
+                  },
                   coders: { [`${ns}bytes`]: { spec: { urn: "beam:coder:bytes:v1", payload: new Uint8Array() }, componentCoderIds: [] } },
                 },
                 transform: { uniqueName: req.transform!.uniqueName, spec: req.transform!.spec, inputs: {}, outputs: { out: `${ns}out` }, subtransforms: [] },

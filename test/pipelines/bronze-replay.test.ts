@@ -126,7 +126,10 @@ describe.each(RUNNERS)("ecom ingest --bronze --runner=%s", (runner) => {
     expect(eventRows(b).length).toBe(first.valid);
     expect(b).toEqual(a);
     // Bronze of B holds the same events (re-encrypted under the same subjects).
-    const ids = (dir: string) => bronzeRecords(dir).map((r) => r.event_id).sort();
+    const ids = (dir: string) =>
+      bronzeRecords(dir)
+        .map((r) => r.event_id)
+        .sort();
     expect(ids(dirB)).toEqual(ids(dirA));
   }, 120_000);
 

@@ -29,7 +29,10 @@ async function silverIds(b: OpenBackend): Promise<string[]> {
 }
 
 async function bronzeIds(b: OpenBackend): Promise<string[]> {
-  return [...(await b.bronze()).values()].flat().map((l) => (JSON.parse(l) as { event_id: string }).event_id).sort();
+  return [...(await b.bronze()).values()]
+    .flat()
+    .map((l) => (JSON.parse(l) as { event_id: string }).event_id)
+    .sort();
 }
 
 async function state(b: OpenBackend): Promise<Record<string, Row[]>> {

@@ -86,8 +86,24 @@ describe.skipIf("skip" in emulator)("crash at every commit step, restart, exactl
     await Promise.all(
       FAULT_POINTS.map(async (point) => {
         const dataDir = path.join(base, point);
-        const args = ["start", "--no-generator", "--batch-size", "300", "--batch-wait-ms", "200", "--max-streams", "2",
-          "--data-dir", dataDir, "--project-id", projectId, "--topic", TOPIC, "--subscription", `crash-${point}`];
+        const args = [
+          "start",
+          "--no-generator",
+          "--batch-size",
+          "300",
+          "--batch-wait-ms",
+          "200",
+          "--max-streams",
+          "2",
+          "--data-dir",
+          dataDir,
+          "--project-id",
+          projectId,
+          "--topic",
+          TOPIC,
+          "--subscription",
+          `crash-${point}`,
+        ];
         const env = { PUBSUB_EMULATOR_HOST: host, ECOM_LOG_LEVEL: "warn" };
         const first = await runCli([...args, "--idle-exit", "60"], { ...env, ECOM_FAULT_AT: point, ECOM_FAULT_BATCH: "2" });
         // The restarted run gets the killed run's unacked messages once their leases lapse

@@ -25,7 +25,15 @@ const THROW = "make-the-step-throw";
 const POISON_ID = "0000dead-beef-4bad-8bad-00000000beef";
 const DEEP = `{"event_type":"search","payload":${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
 const searchWith = (id: string, query: string) =>
-  JSON.stringify({ event_id: id, event_type: "search", schema_version: 1, event_time: "2026-11-20T09:00:00Z", source: "web", anonymous_id: "a-1", payload: { query, results_count: 1 } });
+  JSON.stringify({
+    event_id: id,
+    event_type: "search",
+    schema_version: 1,
+    event_time: "2026-11-20T09:00:00Z",
+    source: "web",
+    anonymous_id: "a-1",
+    payload: { query, results_count: 1 },
+  });
 const THROWING = searchWith("1111dead-beef-4bad-8bad-00000000beef", THROW);
 const POISON = searchWith(POISON_ID, "refused by the store");
 
@@ -41,7 +49,11 @@ function throwingRegistry(): Registry {
     lookup(type, version) {
       const e = base.lookup(type, version);
       if (typeof e === "string" || type !== "search") return e;
-      return { ...e, schema: z.preprocess((v) => (stepThrows(v), v), e.schema) as unknown as typeof e.schema };
+      const throwing = z.preprocess((v) => {
+        stepThrows(v);
+        return v;
+      }, e.schema);
+      return { ...e, schema: throwing as unknown as typeof e.schema };
     },
   };
 }
@@ -107,7 +119,9 @@ describe("the local runner", () => {
 
 // The Beam sink's commit runs in a worker thread, which loads the built module: run the built pipeline (npm test builds first).
 const beamDirect = (await import(path.resolve(import.meta.dirname, "../../dist/jobs/ingest.js"))) as typeof import("../../jobs/ingest.js");
-const beamSteps = (await import(path.resolve(import.meta.dirname, "../../dist/pipelines/beam/step-fns.js"))) as typeof import("../../pipelines/beam/step-fns.js");
+const beamSteps = (await import(
+  path.resolve(import.meta.dirname, "../../dist/pipelines/beam/step-fns.js")
+)) as typeof import("../../pipelines/beam/step-fns.js");
 
 describe("the Beam DirectRunner", () => {
   const original = beamSteps.workerSteps();
@@ -118,12 +132,22 @@ describe("the Beam DirectRunner", () => {
     // Unguarded steps: the guard under test is the Beam step function's own.
     beamSteps.useWorkerSteps([
       { name: "Decode", run: decode },
-      { name: "Validate", run: (d: Decoded) => (stepThrows(d.value), validator.validate(d)) },
+      {
+        name: "Validate",
+        run: (d: Decoded) => {
+          stepThrows(d.value);
+          return validator.validate(d);
+        },
+      },
     ]);
     const dir = tempDir("failsafe-beam");
     const { lines, ordinary } = input();
     const withoutPoison = lines.filter((l) => l !== POISON);
-    const { counts: totals } = await beamDirect.ingestFilesJob([writeInput(dir, withoutPoison)], { dataDir: path.join(dir, "data"), runner: "beam", batchSize: 400 });
+    const { counts: totals } = await beamDirect.ingestFilesJob([writeInput(dir, withoutPoison)], {
+      dataDir: path.join(dir, "data"),
+      runner: "beam",
+      batchSize: 400,
+    });
     const exp = expected(ordinary);
     expect(totals.read).toBe(withoutPoison.length);
     expect(totals.read).toBe(totals.valid + totals.duplicates + totals.dead_lettered);

@@ -14,12 +14,22 @@ import { bronzeRecords, expected, generated, tempDir, tempFiles, writeNdjson } f
 
 const TABLES = ["clickstream_events", "order_events", "payment_events", "inventory_events", "customer_events"];
 const DOMAIN_OF: Record<string, string> = {
-  page_view: "clickstream_events", search: "clickstream_events", add_to_cart: "clickstream_events",
-  order_created: "order_events", order_confirmed: "order_events", order_shipped: "order_events",
-  order_delivered: "order_events", order_cancelled: "order_events",
-  payment_initiated: "payment_events", payment_success: "payment_events", payment_failure: "payment_events",
-  payment_refund: "payment_events", stock_update: "inventory_events", price_change: "inventory_events",
-  login: "customer_events", profile_update: "customer_events",
+  page_view: "clickstream_events",
+  search: "clickstream_events",
+  add_to_cart: "clickstream_events",
+  order_created: "order_events",
+  order_confirmed: "order_events",
+  order_shipped: "order_events",
+  order_delivered: "order_events",
+  order_cancelled: "order_events",
+  payment_initiated: "payment_events",
+  payment_success: "payment_events",
+  payment_failure: "payment_events",
+  payment_refund: "payment_events",
+  stock_update: "inventory_events",
+  price_change: "inventory_events",
+  login: "customer_events",
+  profile_update: "customer_events",
 };
 
 describe("ingest a generated file", () => {

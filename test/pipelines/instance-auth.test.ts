@@ -25,7 +25,10 @@ let orders: number;
 beforeAll(async () => {
   engine = await openRuntime(data);
   const messages = generated(400, 7);
-  await engine.processBatch(messages.map((m, i) => ({ data: m.data, origin: `test:${i}`, receivedAtMs: Date.now() })), "test");
+  await engine.processBatch(
+    messages.map((m, i) => ({ data: m.data, origin: `test:${i}`, receivedAtMs: Date.now() })),
+    "test",
+  );
   orders = Number((await engine.store.query("SELECT count(*) AS n FROM silver.order_events"))[0]!.n);
   server = await serveEngine(engine, goldRoutes(engine));
   info = instanceInfo(data);
@@ -35,7 +38,8 @@ afterAll(async () => {
   engine?.close();
 });
 
-const get = (p: string, headers: Record<string, string> = {}) => rawRequest(info.port, { method: "GET", path: p, headers: { host: `127.0.0.1:${info.port}`, ...headers } });
+const get = (p: string, headers: Record<string, string> = {}) =>
+  rawRequest(info.port, { method: "GET", path: p, headers: { host: `127.0.0.1:${info.port}`, ...headers } });
 const countSql = "SELECT count(*) AS n FROM silver.order_events";
 
 describe("the instance file", () => {
@@ -125,14 +129,26 @@ describe("Host and Origin", () => {
   it("accepts 127.0.0.1:<port> and localhost:<port>, with or without a matching Origin", async () => {
     for (const host of [`127.0.0.1:${info.port}`, `localhost:${info.port}`, `LOCALHOST:${info.port}`]) {
       for (const origin of [undefined, `http://127.0.0.1:${info.port}`, `http://localhost:${info.port}`]) {
-        const res = await rawRequest(info.port, { method: "POST", path: "/query", headers: { host, ...(origin ? { origin } : {}), ...bearer() }, body: countSql });
+        const res = await rawRequest(info.port, {
+          method: "POST",
+          path: "/query",
+          headers: { host, ...(origin ? { origin } : {}), ...bearer() },
+          body: countSql,
+        });
         expect([res.status, res.body], `${host} ${origin}`).toEqual([200, JSON.stringify([{ n: orders }])]);
       }
     }
   });
 
   it("refuses (403) a foreign Host, even with the token: a DNS-rebound name, another port, no port", async () => {
-    for (const host of [`evil.example:${info.port}`, `127.0.0.1.nip.io:${info.port}`, `127.0.0.1:${info.port + 1}`, "127.0.0.1", "localhost", `[::1]:${info.port}`]) {
+    for (const host of [
+      `evil.example:${info.port}`,
+      `127.0.0.1.nip.io:${info.port}`,
+      `127.0.0.1:${info.port + 1}`,
+      "127.0.0.1",
+      "localhost",
+      `[::1]:${info.port}`,
+    ]) {
       const res = await rawRequest(info.port, { method: "POST", path: "/query", headers: { host, ...bearer() }, body: countSql });
       expect(res.status, host).toBe(403);
       expect(res.body.startsWith("["), "no rows in the answer").toBe(false);
@@ -141,9 +157,20 @@ describe("Host and Origin", () => {
 
   it("refuses (403) a foreign Origin, even with the token or the cookie", async () => {
     const jar = `ecom_token_${info.port}=${info.token}`;
-    for (const origin of ["http://evil.example", `https://127.0.0.1:${info.port}`, `http://127.0.0.1:${info.port + 1}`, "null", `http://localhost:${info.port}.evil.example`]) {
+    for (const origin of [
+      "http://evil.example",
+      `https://127.0.0.1:${info.port}`,
+      `http://127.0.0.1:${info.port + 1}`,
+      "null",
+      `http://localhost:${info.port}.evil.example`,
+    ]) {
       for (const auth of [bearer(), { cookie: jar }]) {
-        const res = await rawRequest(info.port, { method: "POST", path: "/query", headers: { host: `127.0.0.1:${info.port}`, origin, ...auth }, body: countSql });
+        const res = await rawRequest(info.port, {
+          method: "POST",
+          path: "/query",
+          headers: { host: `127.0.0.1:${info.port}`, origin, ...auth },
+          body: countSql,
+        });
         expect(res.status, `${origin} ${Object.keys(auth)[0]}`).toBe(403);
       }
     }

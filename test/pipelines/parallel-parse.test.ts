@@ -39,11 +39,20 @@ describe("parallel parse", () => {
     fs.copyFileSync(path.join(one, "ecom.duckdb"), path.join(many, "ecom.duckdb"));
 
     const results = [];
-    for (const [data, threads] of [[one, 0], [many, 3]] as const) {
+    for (const [data, threads] of [
+      [one, 0],
+      [many, 3],
+    ] as const) {
       const engine = await Engine.open(data, { parseThreads: threads });
       try {
         const totals = await ingestFiles(engine, [file], { batchSize: 700 });
-        results.push({ totals, tables: await snapshot(engine), bronze: bronzeRecords(data).map((r) => JSON.stringify({ ...r, _pii: undefined })).sort() });
+        results.push({
+          totals,
+          tables: await snapshot(engine),
+          bronze: bronzeRecords(data)
+            .map((r) => JSON.stringify({ ...r, _pii: undefined }))
+            .sort(),
+        });
       } finally {
         engine.close();
       }

@@ -33,7 +33,12 @@ async function silverRows(dataDir: string): Promise<Record<string, unknown>[]> {
   try {
     const out: Record<string, unknown>[] = [];
     for (const t of Object.values(EVENT_TABLES)) {
-      out.push(...((await conn.runAndReadAll(`SELECT * EXCLUDE (ingested_at) FROM ${qualified(t)} ORDER BY event_id`)).getRowObjectsJson() as Record<string, unknown>[]));
+      out.push(
+        ...((await conn.runAndReadAll(`SELECT * EXCLUDE (ingested_at) FROM ${qualified(t)} ORDER BY event_id`)).getRowObjectsJson() as Record<
+          string,
+          unknown
+        >[]),
+      );
     }
     return out;
   } finally {
@@ -80,22 +85,38 @@ describe.each(["local", "beam"] as const)("hostile producers through ecom ingest
   });
 
   it("stores no card number anywhere: tables, Bronze, inside Bronze's envelopes, logs", async () => {
-    const report = await scanForClearValues(dataDir, pans.map((p) => p.pan), { logs: run.logs, decryptBronze: true });
+    const report = await scanForClearValues(
+      dataDir,
+      pans.map((p) => p.pan),
+      { logs: run.logs, decryptBronze: true },
+    );
     expect(report.hits).toEqual([]);
     expect(report.cells).toBeGreaterThan(10_000);
     expect(report.envelopes).toBeGreaterThan(1000);
   });
 
   it("stores no sensitive authentication data anywhere, dead letters included", async () => {
-    const report = await scanForClearValues(dataDir, secrets.flatMap((s) => s.planted), { logs: run.logs, decryptBronze: true });
+    const report = await scanForClearValues(
+      dataDir,
+      secrets.flatMap((s) => s.planted),
+      { logs: run.logs, decryptBronze: true },
+    );
     expect(report.hits).toEqual([]);
   });
 
   it("keeps personal data out of Silver, Gold, Bronze and the logs in clear, and the person's ids out of Bronze", async () => {
-    const report = await scanForClearValues(dataDir, personal.flatMap((p) => p.planted), { logs: run.logs });
+    const report = await scanForClearValues(
+      dataDir,
+      personal.flatMap((p) => p.planted),
+      { logs: run.logs },
+    );
     expect(report.hits).toEqual([]);
     // session_id stays in Silver (it is no person's id there); in Bronze it is encrypted with the rest.
-    const ids = await scanForClearValues(dataDir, personal.flatMap((p) => p.identifiers ?? []), { logs: run.logs, allow: (w) => /^(silver|gold)\.[a-z_]+\.session_id$/.test(w) });
+    const ids = await scanForClearValues(
+      dataDir,
+      personal.flatMap((p) => p.identifiers ?? []),
+      { logs: run.logs, allow: (w) => /^(silver|gold)\.[a-z_]+\.session_id$/.test(w) },
+    );
     expect(ids.hits).toEqual([]);
   });
 

@@ -40,7 +40,11 @@ describe("BigQuery DDL", () => {
     }
     // The ops tables BigQuery has: every declared one but DuckDB's dedupe store.
     const ops = ddl.filter((s) => s.includes("`acme-shop.ops.")).map((s) => /\.ops\.([a-z_]+)`/.exec(s)![1]);
-    expect(ops.sort()).toEqual(OPS_TABLES.filter((t) => t.only !== "duckdb").map((t) => t.name).sort());
+    expect(ops.sort()).toEqual(
+      OPS_TABLES.filter((t) => t.only !== "duckdb")
+        .map((t) => t.name)
+        .sort(),
+    );
   });
 });
 

@@ -15,7 +15,7 @@ import path from "node:path";
 import { BigQuery } from "@google-cloud/bigquery";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CloudCommit } from "../../pipelines/beam/cloud-commit.js";
-import { type ReplayedMessage } from "../../pipelines/beam/replayed-batch.js";
+import type { ReplayedMessage } from "../../pipelines/beam/replayed-batch.js";
 import { elementSteps, parseMessage } from "../../pipelines/ingest-steps.js";
 import { createRegistry } from "../../schemas/registry.js";
 import { allBigQueryDdl } from "../../sinks/bigquery/ddl.js";
@@ -124,17 +124,23 @@ describe("the Dataflow sink's commit against the BigQuery and GCS APIs", () => {
     const loads = inserts.filter((j) => j.configuration.load);
     const queries = inserts.filter((j) => j.configuration.query);
     // One load per staged table (each domain with rows, and the dead letters), its id derived from the batch and the table.
-    expect(loads.map((j) => j.jobReference.jobId).sort()).toEqual(["clickstream", "customer", "dead_letters", "inventory", "order", "payment"].map((p) => `${jobId(batch, p, "load")}_0`).sort());
+    expect(loads.map((j) => j.jobReference.jobId).sort()).toEqual(
+      ["clickstream", "customer", "dead_letters", "inventory", "order", "payment"].map((p) => `${jobId(batch, p, "load")}_0`).sort(),
+    );
     for (const j of loads) expect(j.configuration.load).toMatchObject({ sourceFormat: "NEWLINE_DELIMITED_JSON", writeDisposition: "WRITE_TRUNCATE" });
     expect(queries.map((j) => j.jobReference.jobId)).toEqual([`${jobId(batch, "commit")}_0`]);
     expect(queries[0]!.jobReference.location).toBe(LOCATION);
     expect(queries[0]!.configuration.query.query).toMatch(/^BEGIN TRANSACTION;[\s\S]*COMMIT TRANSACTION;$/);
     // The rows: Silver, the state tables, dead letters, the manifest.
-    const silver = (await fake.query(`SELECT count(*) AS n FROM (SELECT event_id FROM silver.clickstream_events UNION ALL SELECT event_id FROM silver.order_events
-      UNION ALL SELECT event_id FROM silver.payment_events UNION ALL SELECT event_id FROM silver.inventory_events UNION ALL SELECT event_id FROM silver.customer_events)`))[0]!.n;
+    const silver = (
+      await fake.query(`SELECT count(*) AS n FROM (SELECT event_id FROM silver.clickstream_events UNION ALL SELECT event_id FROM silver.order_events
+      UNION ALL SELECT event_id FROM silver.payment_events UNION ALL SELECT event_id FROM silver.inventory_events UNION ALL SELECT event_id FROM silver.customer_events)`)
+    )[0]!.n;
     expect(Number(silver)).toBe(exp.validIds.size);
     expect(await count("ops.dead_letters")).toBe(exp.invalidBodies.size);
-    expect(await fake.query(`SELECT batch_name, valid, bronze_state FROM ops.batches`)).toEqual([{ batch_name: batch, valid: exp.validIds.size, bronze_state: "pending" }]);
+    expect(await fake.query(`SELECT batch_name, valid, bronze_state FROM ops.batches`)).toEqual([
+      { batch_name: batch, valid: exp.validIds.size, bronze_state: "pending" },
+    ]);
     // Staging objects and tables are gone; the Bronze objects are final, none temporary.
     expect([...fake.objects.keys()].filter((k) => k.startsWith("staging-b/"))).toEqual([]);
     expect((await fake.tables()).filter((t) => t.startsWith("staging."))).toEqual([]);
@@ -157,9 +163,14 @@ describe("the Dataflow sink's commit against the BigQuery and GCS APIs", () => {
 
   it("a commit job that fails (a transaction aborted by a concurrent update) moves to the next attempt id, and the batch commits", async () => {
     const batch = "ev_conflict_0_2";
-    fake.failJob = (job) => (job.jobReference.jobId.endsWith("_commit_0") || job.jobReference.jobId.endsWith("_commit_1") ? "Transaction is aborted due to concurrent update" : undefined);
+    fake.failJob = (job) =>
+      job.jobReference.jobId.endsWith("_commit_0") || job.jobReference.jobId.endsWith("_commit_1")
+        ? "Transaction is aborted due to concurrent update"
+        : undefined;
     await commit.commit(batch, outcomes());
-    const ids = jobInserts().filter((j) => j.configuration.query).map((j) => j.jobReference.jobId);
+    const ids = jobInserts()
+      .filter((j) => j.configuration.query)
+      .map((j) => j.jobReference.jobId);
     expect(ids).toEqual([0, 1, 2].map((a) => `${jobId(batch, "commit")}_${a}`));
     expect(await count("ops.batches")).toBe(1);
   });
@@ -196,7 +207,9 @@ describe("the Dataflow sink's commit against the BigQuery and GCS APIs", () => {
     // People the sink has not met yet (it caches the keys it has), so their keys are read too.
     const others = takeMessages({ seed: 78, ratePerSecond: 100, startTime: START, duplicateFraction: 0, invalidFraction: 0.04 }, 300);
     await commit.commit("ev_params_0_5", outcomes(others));
-    const reads = fake.requests.filter((r) => r.path === `/bigquery/v2/projects/${PROJECT}/queries`).map((r) => r.body as { query: string; queryParameters?: { name: string }[] });
+    const reads = fake.requests
+      .filter((r) => r.path === `/bigquery/v2/projects/${PROJECT}/queries`)
+      .map((r) => r.body as { query: string; queryParameters?: { name: string }[] });
     expect(reads.some((q) => /FROM `ecom-test\.ops\.batches` WHERE batch_name = @batch/.test(q.query))).toBe(true);
     expect(reads.some((q) => /event_id IN UNNEST\(@i0\)/.test(q.query))).toBe(true);
     expect(reads.some((q) => /subject_ref IN UNNEST\(@refs\)/.test(q.query))).toBe(true);

@@ -13,7 +13,6 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openRuntime } from "../../jobs/runtime.js";
-import type { Engine } from "../../pipelines/local/engine.js";
 import { KeyError } from "../../sinks/keys/local-keys.js";
 import { subjectKeysFromDataDir } from "../../sources/bronze.js";
 import { generated, tempDir } from "../helpers/data.js";
@@ -45,7 +44,9 @@ async function snapshot() {
   return {
     counts: await withStoreFile(data, rowCounts),
     bronze: bronzeFiles(),
-    db: createHash("sha256").update(fs.readFileSync(path.join(data, "ecom.duckdb"))).digest("hex"),
+    db: createHash("sha256")
+      .update(fs.readFileSync(path.join(data, "ecom.duckdb")))
+      .digest("hex"),
     wal: fs.existsSync(path.join(data, "ecom.duckdb.wal")),
   };
 }
@@ -75,7 +76,12 @@ beforeAll(async () => {
   rightKek = fs.readFileSync(kekPath, "utf8");
   rightTokens = fs.readFileSync(tokenPath, "utf8");
   kids = (await withStoreFile(data, (q) => q("SELECT kid FROM ops.subject_keys ORDER BY kid LIMIT 5"))).map((r) => String(r.kid));
-  fs.writeFileSync(input, generated(200, 17).map((m) => m.data).join("\n") + "\n");
+  fs.writeFileSync(
+    input,
+    generated(200, 17)
+      .map((m) => m.data)
+      .join("\n") + "\n",
+  );
 });
 
 describe("fingerprints", () => {
@@ -101,7 +107,10 @@ describe("a different kek.json", () => {
     const before = await snapshot();
     writeKeyFile(kekPath, { id: "local-kek-1", key: key32() });
     try {
-      const named = new RegExp(`key file ${kekPath.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not the one this data dir's store was written with .*Restore kek\\.json from your key backup`, "s");
+      const named = new RegExp(
+        `key file ${kekPath.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not the one this data dir's store was written with .*Restore kek\\.json from your key backup`,
+        "s",
+      );
       await expect(openRuntime(data)).rejects.toThrow(KeyError);
       await expect(openRuntime(data)).rejects.toThrow(named);
       await expect(subjectKeysFromDataDir(data, kids)).rejects.toThrow(named);
@@ -132,7 +141,9 @@ describe("a different token-keys.json", () => {
     const before = await snapshot();
     writeKeyFile(tokenPath, { active: "t1", keys: { t1: key32() } });
     try {
-      await expect(openRuntime(data)).rejects.toThrow(/token-keys\.json is not the one .*token key "t1" differs.*Restore token-keys\.json from your key backup/s);
+      await expect(openRuntime(data)).rejects.toThrow(
+        /token-keys\.json is not the one .*token key "t1" differs.*Restore token-keys\.json from your key backup/s,
+      );
       const run = await ingestCli("local");
       expect(run).toMatchObject({ code: 1, stderr: expect.stringContaining(`key file ${tokenPath} is not the one`) });
       expect(await snapshot()).toEqual(before);
@@ -165,11 +176,19 @@ describe("a store from before fingerprints", () => {
     await withStoreFile(data, (q) => q("DROP TABLE ops.key_fingerprints"), { readOnly: false });
     writeKeyFile(kekPath, { id: "local-kek-1", key: key32() });
     try {
-      const hash = createHash("sha256").update(fs.readFileSync(path.join(data, "ecom.duckdb"))).digest("hex");
+      const hash = createHash("sha256")
+        .update(fs.readFileSync(path.join(data, "ecom.duckdb")))
+        .digest("hex");
       await expect(openRuntime(data)).rejects.toThrow(/kek\.json is not the one .*it cannot unwrap the subject keys stored in ops\.subject_keys/s);
       await expect(subjectKeysFromDataDir(data, kids)).rejects.toThrow(/cannot unwrap the subject keys/);
-      expect(createHash("sha256").update(fs.readFileSync(path.join(data, "ecom.duckdb"))).digest("hex")).toBe(hash);
-      const tables = await withStoreFile(data, (q) => q("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'key_fingerprints'"));
+      expect(
+        createHash("sha256")
+          .update(fs.readFileSync(path.join(data, "ecom.duckdb")))
+          .digest("hex"),
+      ).toBe(hash);
+      const tables = await withStoreFile(data, (q) =>
+        q("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'key_fingerprints'"),
+      );
       expect(tables).toEqual([]);
     } finally {
       fs.writeFileSync(kekPath, rightKek);

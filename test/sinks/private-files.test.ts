@@ -90,13 +90,21 @@ describe("key files others can use", () => {
   const data = path.join(tmp, "data");
   const input = path.join(tmp, "more.ndjson");
   const bronzeFiles = () => [...modes(path.join(data, "bronze")).keys()].sort();
-  const dbHash = () => createHash("sha256").update(fs.readFileSync(path.join(data, "ecom.duckdb"))).digest("hex");
+  const dbHash = () =>
+    createHash("sha256")
+      .update(fs.readFileSync(path.join(data, "ecom.duckdb")))
+      .digest("hex");
 
   beforeAll(async () => {
     const e = await openRuntime(data);
     await e.processBatch(messages(300, 3), "test");
     e.close();
-    fs.writeFileSync(input, generated(200, 4).map((m) => m.data).join("\n") + "\n");
+    fs.writeFileSync(
+      input,
+      generated(200, 4)
+        .map((m) => m.data)
+        .join("\n") + "\n",
+    );
   });
 
   for (const [what, rel, mode, fix] of [

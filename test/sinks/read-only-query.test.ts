@@ -121,7 +121,10 @@ beforeAll(async () => {
   const e = await openRuntime(data);
   try {
     const messages = generated(1200, 31);
-    await e.processBatch(messages.map((m, i) => ({ data: m.data, origin: `test:${i}`, receivedAtMs: Date.now() })), "test");
+    await e.processBatch(
+      messages.map((m, i) => ({ data: m.data, origin: `test:${i}`, receivedAtMs: Date.now() })),
+      "test",
+    );
   } finally {
     e.close();
   }
@@ -180,7 +183,9 @@ for (const p of [viaInstance, onTheFile]) {
       };
       const orders = baseline["silver.order_events"];
       expect(await rows("SELECT count(*) AS n FROM silver.order_events")).toEqual([{ n: orders }]);
-      expect(await rows("WITH t AS (SELECT event_type, count(*) AS n FROM silver.order_events GROUP BY 1) SELECT sum(n)::BIGINT AS n FROM t")).toEqual([{ n: orders }]);
+      expect(await rows("WITH t AS (SELECT event_type, count(*) AS n FROM silver.order_events GROUP BY 1) SELECT sum(n)::BIGINT AS n FROM t")).toEqual([
+        { n: orders },
+      ]);
       expect(await rows("FROM silver.order_events SELECT count(*) AS n")).toEqual([{ n: orders }]);
       const columns = (await rows("DESCRIBE silver.order_events")).map((r) => r.column_name);
       expect(columns).toEqual(expect.arrayContaining(["event_id", "order_id", "total_minor", "currency"]));

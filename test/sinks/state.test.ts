@@ -54,7 +54,9 @@ describe("state tables", () => {
           await ingestFiles(engine, [file], { batchSize: 1 });
         }
         states.push({
-          order: await engine.store.query(`SELECT status, anomaly, strftime(created_at, '%H:%M') AS created, strftime(cancelled_at, '%H:%M') AS cancelled, strftime(shipped_at, '%H:%M') AS shipped, total_minor FROM silver.orders`),
+          order: await engine.store.query(
+            `SELECT status, anomaly, strftime(created_at, '%H:%M') AS created, strftime(cancelled_at, '%H:%M') AS cancelled, strftime(shipped_at, '%H:%M') AS shipped, total_minor FROM silver.orders`,
+          ),
           payment: await engine.store.query(`SELECT status, refunded_minor, amount_minor, anomaly FROM silver.payments`),
         });
       } finally {

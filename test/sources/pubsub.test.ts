@@ -165,7 +165,8 @@ describe.skipIf("skip" in emu)("Pub/Sub source and publisher against the emulato
     expect(all.size).toBe(N);
     const unacked = new Set<string>();
     for (const [id, m] of all) {
-      if (Number(m.attributes.seq) % 3 === 0) unacked.add(id); // e.g. the batch whose commit failed
+      if (Number(m.attributes.seq) % 3 === 0)
+        unacked.add(id); // e.g. the batch whose commit failed
       else m.ack();
     }
     await first.close();

@@ -51,7 +51,12 @@ describe("decode", () => {
     const r = decode({ data: Buffer.from("{"), attributes: { event_id: id, event_type: "login" }, origin: "t", receivedAtMs: 0 });
     expect(r.ok).toBe(false);
     if (!r.ok) expect([r.event_id, r.event_type]).toEqual([id.toLowerCase(), "login"]);
-    const odd = decode({ data: Buffer.from("{"), attributes: { event_id: "ann@example.com", event_type: "4111 1111 1111 1111" }, origin: "t", receivedAtMs: 0 });
+    const odd = decode({
+      data: Buffer.from("{"),
+      attributes: { event_id: "ann@example.com", event_type: "4111 1111 1111 1111" },
+      origin: "t",
+      receivedAtMs: 0,
+    });
     if (!odd.ok) expect([odd.event_id, odd.event_type]).toEqual([undefined, undefined]);
   });
 });

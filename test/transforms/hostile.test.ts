@@ -57,7 +57,11 @@ describe("card numbers, generated in every placement and separator", () => {
     for (const c of cases) {
       const s = run(c.line);
       counted += s.outcome.pansRedacted > 0 ? 1 : 0;
-      for (const [place, text] of [["silver/dead letter", s.silverOrDeadLetter], ["bronze", s.bronze], ["envelope", s.envelope]] as const) {
+      for (const [place, text] of [
+        ["silver/dead letter", s.silverOrDeadLetter],
+        ["bronze", s.bronze],
+        ["envelope", s.envelope],
+      ] as const) {
         if (leaksDigits(text, c.pan)) leaks.push(`${c.where} -> ${place}`);
       }
     }
@@ -75,7 +79,14 @@ describe("card numbers, generated in every placement and separator", () => {
 
   it("spare what is not a card number: a whole-value UUID, a Luhn-invalid number, 12 digits, a phone number", () => {
     for (const text of ["12345678-1234-4123-8123-123456789012", "4111111111113", "411111111111", "+1 555 0100 ext 12"]) {
-      const line = JSON.stringify({ event_id: "0b8e5a7e-4c1f-4d2a-9a3b-1c2d3e4f5a6b", event_type: "search", schema_version: 1, event_time: "2026-11-25T10:00:00Z", source: "web", payload: { query: text, results_count: 0 } });
+      const line = JSON.stringify({
+        event_id: "0b8e5a7e-4c1f-4d2a-9a3b-1c2d3e4f5a6b",
+        event_type: "search",
+        schema_version: 1,
+        event_time: "2026-11-25T10:00:00Z",
+        source: "web",
+        payload: { query: text, results_count: 0 },
+      });
       const s = run(line);
       expect(s.outcome.ok && s.outcome.pansRedacted).toBe(0);
       expect(JSON.parse(s.silverOrDeadLetter).query).toBe(text);
@@ -111,10 +122,12 @@ describe("personal data the contract does not name", () => {
     const problems: string[] = [];
     if (!s.outcome.ok) return [`${c.where}: dead-lettered (${s.outcome.reason}: ${s.outcome.detail})`];
     for (const v of c.planted) {
-      if (s.silverOrDeadLetter.toLowerCase().includes(v.toLowerCase()) || s.silverOrDeadLetter.includes(encodeURIComponent(v))) problems.push(`${c.where}: in Silver`);
+      if (s.silverOrDeadLetter.toLowerCase().includes(v.toLowerCase()) || s.silverOrDeadLetter.includes(encodeURIComponent(v)))
+        problems.push(`${c.where}: in Silver`);
       if (s.bronze!.toLowerCase().includes(v.toLowerCase()) || s.bronze!.includes(encodeURIComponent(v))) problems.push(`${c.where}: in Bronze in clear`);
       // Encrypted, not lost: the envelope holds it, so a replay and an export can give it back.
-      if (![v, encodeURIComponent(v), JSON.stringify(v).slice(1, -1)].some((form) => s.envelope?.includes(form))) problems.push(`${c.where}: not in the Bronze envelope`);
+      if (![v, encodeURIComponent(v), JSON.stringify(v).slice(1, -1)].some((form) => s.envelope?.includes(form)))
+        problems.push(`${c.where}: not in the Bronze envelope`);
     }
     for (const id of c.identifiers ?? []) if (s.bronze!.includes(id)) problems.push(`${c.where}: identifier ${id} in Bronze in clear`);
     return problems;
@@ -137,11 +150,35 @@ describe("personal data the contract does not name", () => {
 
   it("joins across tables: an email typed into a search box gets the same token as the same email on an order", () => {
     const email = "Joint.Person@Example.org";
-    const search = run(JSON.stringify({ event_id: "1b8e5a7e-4c1f-4d2a-9a3b-1c2d3e4f5a6b", event_type: "search", schema_version: 1, event_time: "2026-11-25T10:00:00Z", source: "web", payload: { query: `status of ${email}`, results_count: 0 } }));
-    const order = run(JSON.stringify({
-      event_id: "2b8e5a7e-4c1f-4d2a-9a3b-1c2d3e4f5a6b", event_type: "order_created", schema_version: 1, event_time: "2026-11-25T10:00:00Z", source: "order-service",
-      payload: { order_id: "o", items: [{ product_id: "p", sku: "s", quantity: 1, unit_price_minor: 1 }], subtotal_minor: 1, tax_minor: 0, shipping_minor: 0, total_minor: 1, currency: "USD", customer: { email } },
-    }));
+    const search = run(
+      JSON.stringify({
+        event_id: "1b8e5a7e-4c1f-4d2a-9a3b-1c2d3e4f5a6b",
+        event_type: "search",
+        schema_version: 1,
+        event_time: "2026-11-25T10:00:00Z",
+        source: "web",
+        payload: { query: `status of ${email}`, results_count: 0 },
+      }),
+    );
+    const order = run(
+      JSON.stringify({
+        event_id: "2b8e5a7e-4c1f-4d2a-9a3b-1c2d3e4f5a6b",
+        event_type: "order_created",
+        schema_version: 1,
+        event_time: "2026-11-25T10:00:00Z",
+        source: "order-service",
+        payload: {
+          order_id: "o",
+          items: [{ product_id: "p", sku: "s", quantity: 1, unit_price_minor: 1 }],
+          subtotal_minor: 1,
+          tax_minor: 0,
+          shipping_minor: 0,
+          total_minor: 1,
+          currency: "USD",
+          customer: { email },
+        },
+      }),
+    );
     const token = JSON.parse(order.silverOrDeadLetter).customer_email_token as string;
     expect(JSON.parse(search.silverOrDeadLetter).query).toBe(`status of ${token}`);
   });
@@ -153,8 +190,23 @@ describe("dead letters echo nothing they reject", () => {
     const bad = [
       `{"event_type": "search", "payload": {"query": "${secret}" "x": 1}}`,
       `{"event_type": ${JSON.stringify(secret)}, "schema_version": 1}`,
-      JSON.stringify({ event_id: secret, event_type: "search", schema_version: 1, event_time: "2026-11-25T10:00:00Z", source: "web", payload: { query: "q", results_count: 0 } }),
-      JSON.stringify({ event_id: "0b8e5a7e-4c1f-4d2a-9a3b-1c2d3e4f5a6b", event_type: "search", schema_version: 1, event_time: "2026-11-25T10:00:00Z", source: "web", payload: { query: "q", results_count: 0, filters: { [secret]: { deep: "x".repeat(3) } } }, user_id: 5 }),
+      JSON.stringify({
+        event_id: secret,
+        event_type: "search",
+        schema_version: 1,
+        event_time: "2026-11-25T10:00:00Z",
+        source: "web",
+        payload: { query: "q", results_count: 0 },
+      }),
+      JSON.stringify({
+        event_id: "0b8e5a7e-4c1f-4d2a-9a3b-1c2d3e4f5a6b",
+        event_type: "search",
+        schema_version: 1,
+        event_time: "2026-11-25T10:00:00Z",
+        source: "web",
+        payload: { query: "q", results_count: 0, filters: { [secret]: { deep: "x".repeat(3) } } },
+        user_id: 5,
+      }),
     ];
     for (const line of bad) {
       const s = run(line);

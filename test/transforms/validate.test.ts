@@ -25,7 +25,11 @@ describe("validate", () => {
 
   it("registers 16 event types, each at version 1", () => {
     expect(EVENT_TYPE_NAMES).toHaveLength(16);
-    expect(createRegistry().entries().map((e) => e.version)).toEqual(new Array(16).fill(1));
+    expect(
+      createRegistry()
+        .entries()
+        .map((e) => e.version),
+    ).toEqual(new Array(16).fill(1));
   });
 
   it.each([

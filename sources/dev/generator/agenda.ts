@@ -24,7 +24,9 @@ export class Agenda<T> {
   push(due: number, item: T): void {
     const q = this.counter++;
     let i = this.n++;
-    const D = this.due, S = this.seq, I = this.item;
+    const D = this.due,
+      S = this.seq,
+      I = this.item;
     while (i > 0) {
       const p = (i - 1) >> 1;
       const pd = D[p]!;
@@ -41,10 +43,14 @@ export class Agenda<T> {
 
   /** Removes and returns the next item. Only call when size > 0. */
   pop(): T {
-    const D = this.due, S = this.seq, I = this.item;
+    const D = this.due,
+      S = this.seq,
+      I = this.item;
     const top = I[0]!;
     const last = --this.n;
-    const d = D[last]!, s = S[last]!, it = I[last];
+    const d = D[last]!,
+      s = S[last]!,
+      it = I[last];
     I[last] = undefined; // capacity is kept; drop the reference
     if (last === 0) return top;
     let i = 0;

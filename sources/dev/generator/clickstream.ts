@@ -75,9 +75,13 @@ export function search(w: World, s: Session, t: number): void {
   let json = '{"query":"' + query + '","results_count":' + results;
   if (r.chance(0.3)) {
     json +=
-      ',"filters":{"category":"' + CATEGORIES[r.int(0, CATEGORIES.length - 1)]!.slug +
-      '","max_price_minor":' + r.int(1, 30) * 1000 +
-      ',"in_stock":true,"sort":"' + r.pick(SORTS) + '"}';
+      ',"filters":{"category":"' +
+      CATEGORIES[r.int(0, CATEGORIES.length - 1)]!.slug +
+      '","max_price_minor":' +
+      r.int(1, 30) * 1000 +
+      ',"in_stock":true,"sort":"' +
+      r.pick(SORTS) +
+      '"}';
   }
   w.out.emitSession("search", s, json + "}", t);
   s.lastRef = "/search";
@@ -101,8 +105,19 @@ export function addToCart(w: World, s: Session, t: number): void {
     s.cartPrices.push(price);
   }
   const json =
-    '{"cart_id":"' + s.cartId + '","product_id":"' + p.id + '","sku":"' + cat.skuCode[sku]! +
-    '","quantity":' + qty + ',"unit_price_minor":' + price + ',"currency":"' + CURRENCIES[s.cur]! + '"}';
+    '{"cart_id":"' +
+    s.cartId +
+    '","product_id":"' +
+    p.id +
+    '","sku":"' +
+    cat.skuCode[sku]! +
+    '","quantity":' +
+    qty +
+    ',"unit_price_minor":' +
+    price +
+    ',"currency":"' +
+    CURRENCIES[s.cur]! +
+    '"}';
   w.out.emitSession("add_to_cart", s, json, t);
 }
 

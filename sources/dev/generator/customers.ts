@@ -133,27 +133,43 @@ export function makeEmail(r: Rand, first: string, last: string): string {
 /** Fictional phone numbers, always fewer than 13 digits (so never a PAN). */
 export function phoneNumber(r: Rand, country: number): string {
   switch (COUNTRIES[country]!.code) {
-    case "US": return "+1 " + r.pick(["415", "212", "512", "312", "206", "303", "617", "404"]) + " 555 01" + r.digits(2);
-    case "GB": return "+44 7700 900" + r.digits(3);
-    case "DE": return "+49 30 " + r.digits(8);
-    case "FR": return "+33 6 " + r.digits(2) + " " + r.digits(2) + " " + r.digits(2) + " " + r.digits(2);
-    case "NL": return "+31 6 " + r.digits(8);
-    case "ES": return "+34 6" + r.digits(2) + " " + r.digits(3) + " " + r.digits(3);
-    case "IE": return "+353 85 " + r.digits(3) + " " + r.digits(4);
-    default: return "+39 3" + r.digits(2) + " " + r.digits(3) + " " + r.digits(4);
+    case "US":
+      return "+1 " + r.pick(["415", "212", "512", "312", "206", "303", "617", "404"]) + " 555 01" + r.digits(2);
+    case "GB":
+      return "+44 7700 900" + r.digits(3);
+    case "DE":
+      return "+49 30 " + r.digits(8);
+    case "FR":
+      return "+33 6 " + r.digits(2) + " " + r.digits(2) + " " + r.digits(2) + " " + r.digits(2);
+    case "NL":
+      return "+31 6 " + r.digits(8);
+    case "ES":
+      return "+34 6" + r.digits(2) + " " + r.digits(3) + " " + r.digits(3);
+    case "IE":
+      return "+353 85 " + r.digits(3) + " " + r.digits(4);
+    default:
+      return "+39 3" + r.digits(2) + " " + r.digits(3) + " " + r.digits(4);
   }
 }
 
 function postalCode(r: Rand, country: number, prefix: string): string {
   switch (COUNTRIES[country]!.code) {
-    case "US": return prefix + r.digits(2);
-    case "GB": return prefix + " " + r.int(1, 9) + r.chars(2, UPPER);
-    case "DE": return prefix + r.digits(3);
-    case "FR": return prefix + r.digits(2);
-    case "NL": return prefix + r.digits(2) + " " + r.chars(2, UPPER);
-    case "ES": return prefix + r.digits(2);
-    case "IE": return prefix + " " + r.chars(1, UPPER) + r.digits(3);
-    default: return prefix + r.digits(2);
+    case "US":
+      return prefix + r.digits(2);
+    case "GB":
+      return prefix + " " + r.int(1, 9) + r.chars(2, UPPER);
+    case "DE":
+      return prefix + r.digits(3);
+    case "FR":
+      return prefix + r.digits(2);
+    case "NL":
+      return prefix + r.digits(2) + " " + r.chars(2, UPPER);
+    case "ES":
+      return prefix + r.digits(2);
+    case "IE":
+      return prefix + " " + r.chars(1, UPPER) + r.digits(3);
+    default:
+      return prefix + r.digits(2);
   }
 }
 

@@ -39,12 +39,19 @@ export function deliverOrder(w: World, o: Order): void {
 /** Fictional tracking numbers in each carrier's format, none with 13 digits in a row. */
 function trackingNumber(r: Rand, carrier: Carrier): string {
   switch (carrier) {
-    case "UPS": return "1Z" + r.pick(UPS_SHIPPERS) + "03" + r.digits(8);
-    case "FedEx": return r.digits(12);
-    case "DHL": return r.digits(10);
-    case "Royal Mail": return r.chars(2, UPPER) + r.digits(9) + "GB";
-    case "Colissimo": return "6A" + r.digits(11);
-    case "PostNL": return "3S" + r.chars(4, UPPER) + r.digits(7);
-    default: return unreachable(carrier, "carrier");
+    case "UPS":
+      return "1Z" + r.pick(UPS_SHIPPERS) + "03" + r.digits(8);
+    case "FedEx":
+      return r.digits(12);
+    case "DHL":
+      return r.digits(10);
+    case "Royal Mail":
+      return r.chars(2, UPPER) + r.digits(9) + "GB";
+    case "Colissimo":
+      return "6A" + r.digits(11);
+    case "PostNL":
+      return "3S" + r.chars(4, UPPER) + r.digits(7);
+    default:
+      return unreachable(carrier, "carrier");
   }
 }

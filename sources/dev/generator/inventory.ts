@@ -37,8 +37,10 @@ export function stockUpdate(w: World): void {
   const old = cat.stock[k]!;
   const x = r.float();
   let delta: number;
-  if (x < 0.3 || old === 0) delta = r.int(24, 400); // restock
-  else if (x < 0.45) delta = r.int(1, 3); // returns put back
+  if (x < 0.3 || old === 0)
+    delta = r.int(24, 400); // restock
+  else if (x < 0.45)
+    delta = r.int(1, 3); // returns put back
   else delta = -r.int(1, 12); // other channels / shrinkage
   const q = Math.max(0, old + delta);
   cat.stock[k] = q;

@@ -30,7 +30,9 @@ export function legacyOrder(w: World): void {
   const country = p !== undefined ? p.country : r.weighted(COUNTRY_CUM);
   const cur = COUNTRIES[country]!.cur;
   const n = r.chance(0.6) ? 1 : r.int(2, 3);
-  const skus: number[] = [], qtys: number[] = [], prices: number[] = [];
+  const skus: number[] = [],
+    qtys: number[] = [],
+    prices: number[] = [];
   let subtotal = 0;
   for (let i = 0; i < n; i++) {
     const sku = popularSku(r, w.catalog);
@@ -56,9 +58,12 @@ export function legacyOrder(w: World): void {
   o.attempts = 1;
   o.paid = true;
   switch (entry) {
-    case "order_confirmed": return confirmOrder(w, o);
-    case "order_shipped": return shipOrder(w, o);
-    case "order_delivered": return deliverOrder(w, o);
+    case "order_confirmed":
+      return confirmOrder(w, o);
+    case "order_shipped":
+      return shipOrder(w, o);
+    case "order_delivered":
+      return deliverOrder(w, o);
     case "order_cancelled":
       o.reason = r.pick(CANCEL_REASONS);
       return cancelOrder(w, o);

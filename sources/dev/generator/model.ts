@@ -6,7 +6,7 @@
  */
 import type { Agenda } from "./agenda.js";
 import type { Catalog } from "./catalog.js";
-import type { ContextJson, DeviceContexts } from "./context.js";
+import type { DeviceContexts } from "./context.js";
 import type { Customers, Profile } from "./customers.js";
 import type { PanInjector } from "./pans.js";
 import type { Rand } from "./random.js";

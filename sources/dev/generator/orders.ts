@@ -12,9 +12,8 @@ import type { Order, OrderStep, World } from "./model.js";
 import { popularSku } from "./catalog.js";
 import type { Profile } from "./customers.js";
 import { COUNTRIES, CURRENCIES, EXPRESS_FEE, FREE_SHIPPING_FROM, SHIPPING_FEE } from "./reference/countries.js";
-import { CANCEL_REASONS, type Gateway, type PaymentMethod } from "./reference/payments.js";
+import { CANCEL_REASONS } from "./reference/payments.js";
 import { HOUR, MIN, SEC } from "./time.js";
-
 
 /** Schedules `kind` for order `o` at `due`. */
 export function scheduleOrder(w: World, due: number, kind: OrderStep, o: Order): void {
@@ -91,7 +90,9 @@ export function reorder(w: World): void {
   const r = w.r;
   const p = w.customers.registered();
   const n = r.int(1, 2);
-  const skus: number[] = [], qtys: number[] = [], prices: number[] = [];
+  const skus: number[] = [],
+    qtys: number[] = [],
+    prices: number[] = [];
   const cur = COUNTRIES[p.country]!.cur;
   for (let i = 0; i < n; i++) {
     const sku = popularSku(r, w.catalog);

@@ -132,22 +132,33 @@ function pickMethod(r: Rand, country: number): PaymentMethod {
 
 export function pickGateway(r: Rand, method: PaymentMethod): Gateway {
   switch (method) {
-    case "card": return r.pick<Gateway>(["stripe", "stripe", "adyen", "braintree"]);
-    case "wallet": return r.chance(0.7) ? "paypal" : "stripe";
-    case "bank_transfer": return "adyen";
-    case "cod": return "offline";
-    default: return unreachable(method, "payment method");
+    case "card":
+      return r.pick<Gateway>(["stripe", "stripe", "adyen", "braintree"]);
+    case "wallet":
+      return r.chance(0.7) ? "paypal" : "stripe";
+    case "bank_transfer":
+      return "adyen";
+    case "cod":
+      return "offline";
+    default:
+      return unreachable(method, "payment method");
   }
 }
 
 /** A transaction id in the gateway's own format. */
 function gatewayTxnId(r: Rand, gw: Gateway): string {
   switch (gw) {
-    case "stripe": return "ch_" + r.chars(24, ALNUM);
-    case "adyen": return "psp_" + r.id12().toUpperCase();
-    case "paypal": return r.chars(17, UPPER_ALNUM);
-    case "braintree": return r.chars(8, LOWER_ALNUM);
-    case "offline": return "cod_" + r.id12();
-    default: return unreachable(gw, "gateway");
+    case "stripe":
+      return "ch_" + r.chars(24, ALNUM);
+    case "adyen":
+      return "psp_" + r.id12().toUpperCase();
+    case "paypal":
+      return r.chars(17, UPPER_ALNUM);
+    case "braintree":
+      return r.chars(8, LOWER_ALNUM);
+    case "offline":
+      return "cod_" + r.id12();
+    default:
+      return unreachable(gw, "gateway");
   }
 }

@@ -81,8 +81,16 @@ export class EventWriter {
   private write(type: EventType, tail: string, tail2: string, payload: object | string, t: number): void {
     const id = this.r.uuid();
     const data =
-      '{"event_id":"' + id + TYPE_MID[type]! + this.iso(t) + '"' + tail + tail2 +
-      ',"payload":' + (typeof payload === "string" ? payload : JSON.stringify(payload)) + "}";
+      '{"event_id":"' +
+      id +
+      TYPE_MID[type]! +
+      this.iso(t) +
+      '"' +
+      tail +
+      tail2 +
+      ',"payload":' +
+      (typeof payload === "string" ? payload : JSON.stringify(payload)) +
+      "}";
     // Reading a character makes V8 flatten the concatenation rope now, so the
     // message is one flat string (cheaper for the GC and for the consumer).
     this.flat ^= data.charCodeAt(data.length >> 1);

@@ -12,7 +12,7 @@
  * cart that had an add_to_cart in the same session; a session has at most
  * one step on the agenda at a time.
  */
-import type { NextClick, Phase, Session, World } from "./model.js";
+import type { Session, World } from "./model.js";
 import { checkoutLogin, login, profileUpdate } from "./accounts.js";
 import { popularProduct } from "./catalog.js";
 import { addToCart, landing, otherPage, pageView, productPage, search } from "./clickstream.js";
@@ -22,7 +22,6 @@ import { unreachable } from "./exhaustive.js";
 import { createOrder, newOrder } from "./orders.js";
 import { PLATFORM_CUM, PLATFORM_SOURCES, PLATFORM_WEB, TITLE_SUFFIX } from "./reference/clickstream.js";
 import { COUNTRIES, COUNTRY_CUM } from "./reference/countries.js";
-import type { SessionEnvelope } from "./serialize.js";
 import { SEC } from "./time.js";
 
 /** A new session (warm: one already under way when the stream starts) and its first event. */
@@ -163,9 +162,30 @@ function openSession(w: World, id: string, anon: string, profile: Profile | unde
   let s = w.sessionPool.pop();
   if (s === undefined) {
     s = {
-      id, anon, profile, userId: undefined, platform, source: "", ctxIp: ctx.ip, ctxRest: ctx.rest, tail: "", tailUser: null,
-      country, cur: 0, cartId: undefined, cartSkus: [], cartQtys: [], cartPrices: [], steps: 0, maxSteps: 0,
-      lastRef: undefined, lastProduct: -1, lastTime: 0, phase: "browse", triedLogin: false, nextClick: undefined,
+      id,
+      anon,
+      profile,
+      userId: undefined,
+      platform,
+      source: "",
+      ctxIp: ctx.ip,
+      ctxRest: ctx.rest,
+      tail: "",
+      tailUser: null,
+      country,
+      cur: 0,
+      cartId: undefined,
+      cartSkus: [],
+      cartQtys: [],
+      cartPrices: [],
+      steps: 0,
+      maxSteps: 0,
+      lastRef: undefined,
+      lastProduct: -1,
+      lastTime: 0,
+      phase: "browse",
+      triedLogin: false,
+      nextClick: undefined,
     };
   } else {
     s.id = id;

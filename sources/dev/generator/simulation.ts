@@ -106,17 +106,28 @@ export class Simulation {
   private run(a: Action): void {
     const w = this.w;
     switch (a.kind) {
-      case "next_click": return sessionStep(w, a.session);
-      case "initiate_payment": return initiatePayment(w, a.order);
-      case "settle_payment": return settlePayment(w, a.order);
-      case "confirm_order": return confirmOrder(w, a.order);
-      case "ship_order": return shipOrder(w, a.order);
-      case "pick_stock": return pickStock(w, a.order);
-      case "deliver_order": return deliverOrder(w, a.order);
-      case "collect_cash": return collectCash(w, a.order);
-      case "cancel_order": return cancelOrder(w, a.order);
-      case "refund_payment": return refundPayment(w, a.order);
-      default: return unreachable(a, "action");
+      case "next_click":
+        return sessionStep(w, a.session);
+      case "initiate_payment":
+        return initiatePayment(w, a.order);
+      case "settle_payment":
+        return settlePayment(w, a.order);
+      case "confirm_order":
+        return confirmOrder(w, a.order);
+      case "ship_order":
+        return shipOrder(w, a.order);
+      case "pick_stock":
+        return pickStock(w, a.order);
+      case "deliver_order":
+        return deliverOrder(w, a.order);
+      case "collect_cash":
+        return collectCash(w, a.order);
+      case "cancel_order":
+        return cancelOrder(w, a.order);
+      case "refund_payment":
+        return refundPayment(w, a.order);
+      default:
+        return unreachable(a, "action");
     }
   }
 
@@ -134,13 +145,20 @@ export class Simulation {
     }
     const choice = SPONTANEOUS[w.r.weighted(this.spCum)]!;
     switch (choice) {
-      case "new_session": return startSession(w, false);
-      case "warm_session": return startSession(w, true);
-      case "legacy_order": return legacyOrder(w);
-      case "reorder": return reorder(w);
-      case "stock_update": return stockUpdate(w);
-      case "price_change": return priceChange(w);
-      default: return unreachable(choice, "spontaneous event");
+      case "new_session":
+        return startSession(w, false);
+      case "warm_session":
+        return startSession(w, true);
+      case "legacy_order":
+        return legacyOrder(w);
+      case "reorder":
+        return reorder(w);
+      case "stock_update":
+        return stockUpdate(w);
+      case "price_change":
+        return priceChange(w);
+      default:
+        return unreachable(choice, "spontaneous event");
     }
   }
 }

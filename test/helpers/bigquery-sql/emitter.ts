@@ -44,7 +44,6 @@ export const DUCKDB_MACROS = [
   `CREATE OR REPLACE MACRO bq_safe_offset(l, i) AS CASE WHEN i < 0 THEN NULL ELSE list_extract(l, i + 1) END`,
 ];
 
-
 /** Keyword text of a keyword node or a list of them, upper-cased and space-joined. */
 export function kw(k: N | N[] | string | undefined): string {
   if (k === undefined) return "";
@@ -52,7 +51,7 @@ export function kw(k: N | N[] | string | undefined): string {
   return (Array.isArray(k) ? k : [k]).map((x) => String(x.name ?? x.text).toUpperCase()).join(" ");
 }
 
-const PUNCTUATION = /^(?:\s+|--[^\n]*|#[^\n]*|\/\*[\s\S]*?\*\/|[(),.\[\];])/;
+const PUNCTUATION = /^(?:\s+|--[^\n]*|#[^\n]*|\/\*[\s\S]*?\*\/|[(),.[\];])/;
 
 const BINARY: Record<string, string> = {
   "=": "=",
@@ -258,7 +257,6 @@ export class Emitter {
     return containsJson(t) ? `CAST($${name} AS ${duckdbTypeSql(t)})` : `$${name}`;
   }
 
-
   /** An INTERVAL n UNIT as a DuckDB interval (single units; GoogleSQL's range intervals are refused). */
   interval(n: N): string {
     if (n.type !== "interval_literal" || n.unit?.type !== "interval_unit") this.unsupported(`interval ${this.text(n)}`);
@@ -344,7 +342,8 @@ export class Emitter {
     const items = (n.expr.expr?.items ?? []) as N[];
     if (n.dataType.params) {
       const t = this.typeOf(n.dataType);
-      if (t.kind !== "STRUCT" || t.fields.length !== items.length) throw new BigQueryError(`STRUCT type has ${t.kind === "STRUCT" ? t.fields.length : 0} fields but ${items.length} values`);
+      if (t.kind !== "STRUCT" || t.fields.length !== items.length)
+        throw new BigQueryError(`STRUCT type has ${t.kind === "STRUCT" ? t.fields.length : 0} fields but ${items.length} values`);
       const values = items.map((x, i) => `${sqlString(t.fields[i]!.name)}: ${this.emit(x.type === "alias" ? x.expr : x)}`);
       return `CAST({${values.join(", ")}} AS ${duckdbTypeSql(t)})`;
     }
@@ -424,7 +423,12 @@ export class Emitter {
     if (n.type === "paren_expr") return `(${this.query(n.expr)})`;
     if (n.type === "compound_select_stmt") {
       const op = kw(n.operator);
-      const duck: Record<string, string> = { "UNION ALL": "UNION ALL", "UNION DISTINCT": "UNION", "INTERSECT DISTINCT": "INTERSECT", "EXCEPT DISTINCT": "EXCEPT" };
+      const duck: Record<string, string> = {
+        "UNION ALL": "UNION ALL",
+        "UNION DISTINCT": "UNION",
+        "INTERSECT DISTINCT": "INTERSECT",
+        "EXCEPT DISTINCT": "EXCEPT",
+      };
       if (!duck[op]) this.unsupported(`set operation ${op}`);
       return `${this.query(n.left)}\n${duck[op]}\n${this.query(n.right)}`;
     }

@@ -76,7 +76,11 @@ export function checkFields(n: N, allowed: readonly string[] | undefined = NODE_
   if (!allowed) return;
   for (const [k, v] of Object.entries(n)) {
     if (k === "type" || k === "range" || v === undefined || v === null || (Array.isArray(v) && v.length === 0) || allowed.includes(k)) continue;
-    throw new Unsupported(`${k.replace(/Kw$/, "").replace(/([a-z])([A-Z])/g, "$1 $2").toUpperCase()} in ${n.type.replace(/_/g, " ")}`);
+    throw new Unsupported(
+      `${k
+        .replace(/Kw$/, "")
+        .replace(/([a-z])([A-Z])/g, "$1 $2")
+        .toUpperCase()} in ${n.type.replace(/_/g, " ")}`,
+    );
   }
 }
-

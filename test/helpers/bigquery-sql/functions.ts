@@ -33,7 +33,11 @@ function arity(c: Call, e: Emitter, min: number, max = min): void {
 }
 
 /** Refuses the argument forms a rule does not handle. */
-function only(c: Call, e: Emitter, allowed: { distinct?: boolean; nulls?: boolean; orderBy?: boolean; limit?: boolean; over?: "never" | "allowed" | "required" }): void {
+function only(
+  c: Call,
+  e: Emitter,
+  allowed: { distinct?: boolean; nulls?: boolean; orderBy?: boolean; limit?: boolean; over?: "never" | "allowed" | "required" },
+): void {
   if (c.distinct && !allowed.distinct) e.unsupported(`${c.name}(DISTINCT ...)`);
   if (c.nulls && !allowed.nulls) e.unsupported(`${c.name}(... ${c.nulls})`);
   if (c.orderBy && !allowed.orderBy) e.unsupported(`${c.name}(... ORDER BY ...)`);
@@ -66,7 +70,7 @@ function format(c: Call, e: Emitter, i: number, date: boolean): string {
   const a = c.args[i];
   if (a?.type !== "string_literal") return e.unsupported(`${c.name} with a format that is not a string literal`);
   const map: Record<string, string> = { F: "%Y-%m-%d", Y: "%Y", m: "%m", d: "%d", j: "%j", y: "%y", b: "%b", B: "%B", a: "%a", A: "%A", "%": "%%" };
-  if (!date) Object.assign(map, { T: "%H:%M:%S", H: "%H", M: "%M", S: "%S", I: "%I", p: "%p", "E6S": "%S.%f", "E3S": "%S.%g", Z: "UTC", z: "+0000" });
+  if (!date) Object.assign(map, { T: "%H:%M:%S", H: "%H", M: "%M", S: "%S", I: "%I", p: "%p", E6S: "%S.%f", E3S: "%S.%g", Z: "UTC", z: "+0000" });
   return sqlString(
     String(a.value).replace(/%(E\dS|.)/g, (m, el: string) => {
       const to = map[el];
@@ -142,12 +146,14 @@ const RULES: Record<string, Rule> = {
     only(c, e, { over: "required" });
     arity(c, e, 2);
     const w = c.over!.window as N;
-    if (w.type !== "paren_expr" || w.expr.orderBy || w.expr.frame || w.expr.baseWindowName) e.unsupported("PERCENTILE_CONT over a window with ORDER BY or a frame");
+    if (w.type !== "paren_expr" || w.expr.orderBy || w.expr.frame || w.expr.baseWindowName)
+      e.unsupported("PERCENTILE_CONT over a window with ORDER BY or a frame");
     return `quantile_cont(${arg(c, e, 0)}, CAST(${arg(c, e, 1)} AS DOUBLE))${over(c, e)}`;
   },
   ARRAY: (c, e) => {
     only(c, e, {});
-    if (c.args.length !== 1 || !["select_stmt", "compound_select_stmt"].includes(c.args[0]!.type)) e.unsupported("ARRAY(...) of something other than a subquery");
+    if (c.args.length !== 1 || !["select_stmt", "compound_select_stmt"].includes(c.args[0]!.type))
+      e.unsupported("ARRAY(...) of something other than a subquery");
     return `ARRAY(${e.query(c.args[0]!)})`;
   },
   ARRAY_LENGTH: same("len"),

@@ -26,15 +26,41 @@ export const CATEGORIES: readonly CategoryDef[] = [
   { slug: "womens-clothing", title: "Women's Clothing", nouns: ["Dress", "Blouse", "Cardigan", "Skirt", "Jumpsuit"], lo: 1999, hi: 14999, variants: SIZES },
   { slug: "mens-clothing", title: "Men's Clothing", nouns: ["T-Shirt", "Oxford Shirt", "Chinos", "Hoodie", "Jacket"], lo: 1499, hi: 19999, variants: SIZES },
   { slug: "shoes", title: "Shoes", nouns: ["Running Shoe", "Sneaker", "Chelsea Boot", "Loafer", "Sandal"], lo: 3999, hi: 17999, variants: SHOE_SIZES },
-  { slug: "electronics", title: "Electronics", nouns: ["Wireless Earbuds", "USB-C Cable", "Power Bank", "Bluetooth Speaker", "Smartwatch Band"], lo: 999, hi: 29999, variants: COLORS },
-  { slug: "home", title: "Home & Kitchen", nouns: ["Linen Duvet Cover", "Ceramic Mug", "Scented Candle", "Throw Blanket", "Cast Iron Pan"], lo: 799, hi: 12999, variants: COLORS },
+  {
+    slug: "electronics",
+    title: "Electronics",
+    nouns: ["Wireless Earbuds", "USB-C Cable", "Power Bank", "Bluetooth Speaker", "Smartwatch Band"],
+    lo: 999,
+    hi: 29999,
+    variants: COLORS,
+  },
+  {
+    slug: "home",
+    title: "Home & Kitchen",
+    nouns: ["Linen Duvet Cover", "Ceramic Mug", "Scented Candle", "Throw Blanket", "Cast Iron Pan"],
+    lo: 799,
+    hi: 12999,
+    variants: COLORS,
+  },
   { slug: "beauty", title: "Beauty", nouns: ["Face Serum", "Lip Balm", "Shampoo Bar", "Sunscreen SPF 50", "Hand Cream"], lo: 499, hi: 5999, variants: [] },
-  { slug: "sports", title: "Sports & Outdoors", nouns: ["Yoga Mat", "Water Bottle", "Resistance Bands", "Gym Bag", "Cycling Gloves"], lo: 999, hi: 8999, variants: COLORS },
+  {
+    slug: "sports",
+    title: "Sports & Outdoors",
+    nouns: ["Yoga Mat", "Water Bottle", "Resistance Bands", "Gym Bag", "Cycling Gloves"],
+    lo: 999,
+    hi: 8999,
+    variants: COLORS,
+  },
   { slug: "kids", title: "Kids & Toys", nouns: ["Plush Bear", "Wooden Puzzle", "Rain Jacket", "Building Blocks", "Backpack"], lo: 999, hi: 4999, variants: [] },
 ];
 export const ADJECTIVES = ["Classic", "Organic", "Everyday", "Premium", "Slim Fit", "Vintage", "Eco", "Ultra", "Soft", "Essential", "Nordic", "Urban"];
 
 assertJsonSafe(
-  ADJECTIVES, SIZES, SHOE_SIZES, COLORS,
-  CATEGORIES.map((c) => c.slug), CATEGORIES.map((c) => c.title), CATEGORIES.flatMap((c) => c.nouns),
+  ADJECTIVES,
+  SIZES,
+  SHOE_SIZES,
+  COLORS,
+  CATEGORIES.map((c) => c.slug),
+  CATEGORIES.map((c) => c.title),
+  CATEGORIES.flatMap((c) => c.nouns),
 );

@@ -35,6 +35,14 @@ export const CANCEL_REASONS = ["customer_request", "customer_request", "customer
 export const REFUND_REASONS = ["return", "return", "damaged_item", "not_as_described", "late_delivery"];
 
 /** Luhn-valid well-known test card numbers, injected rarely into free text. */
-export const TEST_PANS = ["4111111111111111", "4242424242424242", "5555555555554444", "5105105105105100", "378282246310005", "6011111111111117", "4000056655665556"];
+export const TEST_PANS = [
+  "4111111111111111",
+  "4242424242424242",
+  "5555555555554444",
+  "5105105105105100",
+  "378282246310005",
+  "6011111111111117",
+  "4000056655665556",
+];
 
 assertJsonSafe(TEST_PANS);

@@ -7,11 +7,22 @@
 
 // The contract's tables list these types (it says "17 types", the tables hold 16).
 export const CONTRACT_TYPES = [
-  "page_view", "search", "add_to_cart",
-  "order_created", "order_confirmed", "order_shipped", "order_delivered", "order_cancelled",
-  "payment_initiated", "payment_success", "payment_failure", "payment_refund",
-  "stock_update", "price_change",
-  "login", "profile_update",
+  "page_view",
+  "search",
+  "add_to_cart",
+  "order_created",
+  "order_confirmed",
+  "order_shipped",
+  "order_delivered",
+  "order_cancelled",
+  "payment_initiated",
+  "payment_success",
+  "payment_failure",
+  "payment_refund",
+  "stock_update",
+  "price_change",
+  "login",
+  "profile_update",
 ] as const;
 export type EventType = (typeof CONTRACT_TYPES)[number];
 
@@ -28,15 +39,24 @@ export const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== nu
 
 function typeOk(v: unknown, k: Kind): boolean {
   switch (k) {
-    case "str": return typeof v === "string";
-    case "int": return Number.isInteger(v);
-    case "int>=0": return Number.isInteger(v) && (v as number) >= 0;
-    case "int>0": return Number.isInteger(v) && (v as number) > 0;
-    case "money": return Number.isInteger(v) && (v as number) >= 0;
-    case "bool": return typeof v === "boolean";
-    case "currency": return typeof v === "string" && /^[A-Z]{3}$/.test(v);
-    case "obj": return isObj(v);
-    case "arr": return Array.isArray(v);
+    case "str":
+      return typeof v === "string";
+    case "int":
+      return Number.isInteger(v);
+    case "int>=0":
+      return Number.isInteger(v) && (v as number) >= 0;
+    case "int>0":
+      return Number.isInteger(v) && (v as number) > 0;
+    case "money":
+      return Number.isInteger(v) && (v as number) >= 0;
+    case "bool":
+      return typeof v === "boolean";
+    case "currency":
+      return typeof v === "string" && /^[A-Z]{3}$/.test(v);
+    case "obj":
+      return isObj(v);
+    case "arr":
+      return Array.isArray(v);
   }
 }
 
@@ -46,16 +66,31 @@ const SPEC: Record<EventType, { req: Record<string, Kind>; opt?: Record<string, 
   search: { req: { query: "str", results_count: "int>=0" }, opt: { filters: "obj" } },
   add_to_cart: { req: { cart_id: "str", product_id: "str", sku: "str", quantity: "int>0", unit_price_minor: "money", currency: "currency" } },
   order_created: {
-    req: { order_id: "str", items: "arr", subtotal_minor: "money", tax_minor: "money", shipping_minor: "money", total_minor: "money", currency: "currency", customer: "obj" },
+    req: {
+      order_id: "str",
+      items: "arr",
+      subtotal_minor: "money",
+      tax_minor: "money",
+      shipping_minor: "money",
+      total_minor: "money",
+      currency: "currency",
+      customer: "obj",
+    },
     opt: { cart_id: "str" },
   },
   order_confirmed: { req: { order_id: "str" } },
   order_shipped: { req: { order_id: "str", carrier: "str", tracking_number: "str" } },
   order_delivered: { req: { order_id: "str" } },
   order_cancelled: { req: { order_id: "str", reason: "str" } },
-  payment_initiated: { req: { payment_id: "str", order_id: "str", amount_minor: "money", currency: "currency", method: "str", gateway: "str" }, opt: { card: "obj" } },
+  payment_initiated: {
+    req: { payment_id: "str", order_id: "str", amount_minor: "money", currency: "currency", method: "str", gateway: "str" },
+    opt: { card: "obj" },
+  },
   payment_success: { req: { payment_id: "str", order_id: "str", amount_minor: "money", currency: "currency", gateway: "str", gateway_txn_id: "str" } },
-  payment_failure: { req: { payment_id: "str", order_id: "str", amount_minor: "money", currency: "currency", gateway: "str", failure_code: "str" }, opt: { failure_message: "str" } },
+  payment_failure: {
+    req: { payment_id: "str", order_id: "str", amount_minor: "money", currency: "currency", gateway: "str", failure_code: "str" },
+    opt: { failure_message: "str" },
+  },
   payment_refund: { req: { refund_id: "str", payment_id: "str", order_id: "str", amount_minor: "money", currency: "currency" }, opt: { reason: "str" } },
   stock_update: { req: { sku: "str", warehouse_id: "str", quantity_on_hand: "int>=0" }, opt: { delta: "int" } },
   price_change: { req: { sku: "str", old_price_minor: "money", new_price_minor: "money", currency: "currency" } },
@@ -65,11 +100,19 @@ const SPEC: Record<EventType, { req: Record<string, Kind>; opt?: Record<string, 
 
 function sourceOk(type: EventType, source: string): boolean {
   switch (type) {
-    case "page_view": case "search": case "add_to_cart": case "login": case "profile_update":
+    case "page_view":
+    case "search":
+    case "add_to_cart":
+    case "login":
+    case "profile_update":
       return CLIENT_SOURCES.has(source);
-    case "stock_update": case "price_change":
+    case "stock_update":
+    case "price_change":
       return source === "inventory-service";
-    case "payment_initiated": case "payment_success": case "payment_failure": case "payment_refund":
+    case "payment_initiated":
+    case "payment_success":
+    case "payment_failure":
+    case "payment_refund":
       return source === "payment-service" || /^gateway:[a-z0-9_-]+$/.test(source);
     default:
       return source === "order-service";
@@ -87,7 +130,14 @@ function payloadDetailOk(type: EventType, p: Obj): boolean {
       const items = p.items as unknown[];
       if (items.length === 0) return false;
       for (const it of items) {
-        if (!isObj(it) || typeof it.product_id !== "string" || typeof it.sku !== "string" || !typeOk(it.quantity, "int>0") || !typeOk(it.unit_price_minor, "money")) return false;
+        if (
+          !isObj(it) ||
+          typeof it.product_id !== "string" ||
+          typeof it.sku !== "string" ||
+          !typeOk(it.quantity, "int>0") ||
+          !typeOk(it.unit_price_minor, "money")
+        )
+          return false;
       }
       const c = p.customer as Obj;
       if (typeof c.email !== "string") return false;

@@ -77,7 +77,12 @@ describe("valid messages follow the contract", () => {
       if (!UUID_V4_LOWER.test(ev.event_id)) bad.push("id " + ev.event_id);
       if (!ev.event_time.endsWith("Z")) bad.push("time " + ev.event_time);
       if (ev.schema_version !== 1) bad.push("version " + ev.schema_version);
-      if (m.eventId !== ev.event_id || m.attributes.event_id !== ev.event_id || m.attributes.event_type !== ev.event_type || Object.keys(m.attributes).length !== 2) {
+      if (
+        m.eventId !== ev.event_id ||
+        m.attributes.event_id !== ev.event_id ||
+        m.attributes.event_type !== ev.event_type ||
+        Object.keys(m.attributes).length !== 2
+      ) {
         bad.push("attributes " + JSON.stringify(m.attributes) + " " + m.eventId);
       }
     }
@@ -86,9 +91,11 @@ describe("valid messages follow the contract", () => {
   });
 
   it("clickstream and customer events carry context; anonymous ones carry anonymous_id only", () => {
-    let anonymous = 0, loggedIn = 0;
+    let anonymous = 0,
+      loggedIn = 0;
     const bad: string[] = [];
-    const currencies = new Set<string>(), gateways = new Set<string>();
+    const currencies = new Set<string>(),
+      gateways = new Set<string>();
     for (const m of msgs) {
       const ev = JSON.parse(m.data) as Ev & { context?: Obj; anonymous_id?: string; session_id?: string };
       if (CLIENT_SOURCES.has(ev.source)) {

@@ -11,7 +11,13 @@ describe("orders and payments", () => {
     for (const e of events) {
       if (e.event_type !== "order_created") continue;
       n++;
-      const p = e.payload as { items: { quantity: number; unit_price_minor: number }[]; subtotal_minor: number; tax_minor: number; shipping_minor: number; total_minor: number };
+      const p = e.payload as {
+        items: { quantity: number; unit_price_minor: number }[];
+        subtotal_minor: number;
+        tax_minor: number;
+        shipping_minor: number;
+        total_minor: number;
+      };
       expect(p.subtotal_minor + p.tax_minor + p.shipping_minor).toBe(p.total_minor);
       expect(p.items.reduce((s, i) => s + i.quantity * i.unit_price_minor, 0)).toBe(p.subtotal_minor);
     }
@@ -72,7 +78,8 @@ describe("orders and payments", () => {
     const long = parsedValid(take(opts({ ratePerSecond: 1 }), 40_000)); // ~11 hours of event time
     const rank: Record<string, number> = { order_created: 0, order_confirmed: 1, order_shipped: 2, order_delivered: 3 };
     const state = new Map<string, { last: string; shippedAt?: number }>();
-    let delivered = 0, cancelled = 0;
+    let delivered = 0,
+      cancelled = 0;
     for (const e of long) {
       if (!e.event_type.startsWith("order_")) continue;
       const id = e.payload.order_id as string;

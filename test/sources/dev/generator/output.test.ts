@@ -35,7 +35,9 @@ describe("the same seed gives the same traffic as before", () => {
     expect(kinds(messages)).toEqual({ valid: 19_708, duplicate: 198, invalid: 94 });
     expect(digest(messages)).toBe("7d0a5f2bb0c3b096d18c2d1096577c7701f81ed1051d721d7183aef96e4a47ee");
     // The NDJSON bodies alone, as `ecom generate --out` writes them.
-    const ndjson = createHash("sha256").update(messages.map((m) => m.data + "\n").join("")).digest("hex");
+    const ndjson = createHash("sha256")
+      .update(messages.map((m) => m.data + "\n").join(""))
+      .digest("hex");
     expect(ndjson).toBe("975eb7615727939cb1cee16456de95bda013af4166a0a51ecf0f6a4f97edcec9");
   });
 

@@ -29,7 +29,7 @@ function containsPan(s: string): boolean {
 
 function stringLeaves(v: unknown, path: string, out: [string, string][]): void {
   if (typeof v === "string") out.push([path, v]);
-  else if (Array.isArray(v)) v.forEach((x) => stringLeaves(x, path + "[]", out));
+  else if (Array.isArray(v)) for (const x of v) stringLeaves(x, path + "[]", out);
   else if (isObj(v)) for (const [k, x] of Object.entries(v)) stringLeaves(x, path ? path + "." + k : k, out);
 }
 
