@@ -5,9 +5,12 @@
  * fills first, and never a person's value in its text:
  *
  *   erasure_map   (t, p): each token of the person and each of their session
- *                 ids, with the random pseudonym that replaces it;
+ *                 ids, with the random pseudonym that replaces it (on
+ *                 BigQuery the array parameter `map` itself);
  *   erasure_parts (table_name, event_date): the Silver partitions the subject
- *                 index names for the person. Every UPDATE is pruned to them.
+ *                 index names for the person (DuckDB). Every UPDATE is pruned
+ *                 to them; on BigQuery through an array parameter per table
+ *                 (`dates_<table>`), the form BigQuery prunes partitions by.
  *
  * In a person's rows the identity tokens and session ids become their
  * pseudonyms (one per value, so distinct counts and every business figure
@@ -54,7 +57,7 @@ const PARTS = "erasure_parts";
 /** A query parameter in the dialect's syntax. */
 const param = (d: StateDialect, name: string) => (d === "duckdb" ? `$${name}` : `@${name}`);
 
-/** Statements that create and fill the work tables from the parameters `map` (t, p pairs) and `parts` (table_name, event_date pairs). */
+/** Statements that create and fill the work tables from the parameters (DuckDB: `map_t`/`map_p`, `parts_table`/`parts_date`; BigQuery needs none). */
 export function workTablesSql(d: StateDialect): string[] {
   if (d === "duckdb") {
     return [
@@ -62,14 +65,13 @@ export function workTablesSql(d: StateDialect): string[] {
       `CREATE OR REPLACE TEMP TABLE ${PARTS} AS SELECT unnest($parts_table) AS table_name, CAST(unnest($parts_date) AS DATE) AS event_date`,
     ];
   }
-  return [
-    `CREATE TEMP TABLE ${MAP} AS SELECT m.t, m.p FROM UNNEST(@map) AS m`,
-    `CREATE TEMP TABLE ${PARTS} AS SELECT x.table_name, x.event_date FROM UNNEST(@parts) AS x`,
-  ];
+  return [];
 }
 
-const inMap = (col: string) => `${col} IN (SELECT t FROM ${MAP})`;
-const pseudonym = (col: string) => `(SELECT p FROM ${MAP} WHERE t = ${col})`;
+/** The person's values and pseudonyms as a FROM item: DuckDB's work table, BigQuery's parameter (no temp table to create). */
+const mapSource = (d: StateDialect) => (d === "duckdb" ? `${MAP} AS m` : "UNNEST(@map) AS m");
+const inMap = (d: StateDialect, col: string) => `${col} IN (SELECT m.t FROM ${mapSource(d)})`;
+const pseudonym = (d: StateDialect, col: string) => `(SELECT m.p FROM ${mapSource(d)} WHERE m.t = ${col})`;
 
 /** A text with the person's tokens replaced by the erased marker (the pattern is the parameter `pattern`: their tokens, alternated). */
 function textErased(d: StateDialect, col: string, json: boolean): string {
@@ -95,16 +97,23 @@ function textMatches(d: StateDialect, col: string, json: boolean): string {
  * no user token and an anonymous id of theirs (a device can be shared: an
  * anonymous id alone never claims another user's row).
  */
-export function ownedPredicate(c: PersonalColumns): string {
+export function ownedPredicate(d: StateDialect, c: PersonalColumns): string {
   const strong = c.identity.filter((n) => IDENTITY_TOKEN_COLUMNS[n] !== "anon");
   const anon = c.identity.filter((n) => IDENTITY_TOKEN_COLUMNS[n] === "anon");
-  const owned = strong.map(inMap);
-  if (anon.length) owned.push(c.identity.includes("user_token") ? `(user_token IS NULL AND (${anon.map(inMap).join(" OR ")}))` : anon.map(inMap).join(" OR "));
+  const has = (n: string) => inMap(d, n);
+  const owned = strong.map(has);
+  if (anon.length) owned.push(c.identity.includes("user_token") ? `(user_token IS NULL AND (${anon.map(has).join(" OR ")}))` : anon.map(has).join(" OR "));
   return owned.join(" OR ") || "FALSE";
 }
 
-function partitionFilter(t: ErasureTable): string {
-  return t.partitioned ? `event_date IN (SELECT event_date FROM ${PARTS} WHERE table_name = '${t.table.name}')` : "TRUE";
+function partitionFilter(d: StateDialect, t: ErasureTable): string {
+  if (!t.partitioned) return "TRUE";
+  return d === "duckdb" ? `event_date IN (SELECT event_date FROM ${PARTS} WHERE table_name = '${t.table.name}')` : `event_date IN UNNEST(@${datesParam(t)})`;
+}
+
+/** The BigQuery parameter holding the person's partition dates of `t`. */
+export function datesParam(t: ErasureTable): string {
+  return `dates_${t.table.name}`;
 }
 
 /**
@@ -112,43 +121,43 @@ function partitionFilter(t: ErasureTable): string {
  * the identity tokens and session ids that join the person's set in the
  * next round (a login links an anonymous id to the user, an order an email).
  */
-export function ownedIdentifiersSql(t: ErasureTable, ref: TableRef): string {
+export function ownedIdentifiersSql(d: StateDialect, t: ErasureTable, ref: TableRef): string {
   const cols = [...t.columns.identity, ...(t.columns.session ? [t.columns.session] : [])];
-  return `SELECT DISTINCT ${cols.join(", ")} FROM ${ref(t.table)} WHERE ${partitionFilter(t)} AND (${ownedPredicate(t.columns)})`;
+  return `SELECT DISTINCT ${cols.join(", ")} FROM ${ref(t.table)} WHERE ${partitionFilter(d, t)} AND (${ownedPredicate(d, t.columns)})`;
 }
 
 /** The person's own rows of `t` (in their partitions; in a state table, the rows of their identifiers): what an export holds. */
-export function ownedRowsSql(t: ErasureTable, ref: TableRef): string {
-  const own = t.partitioned ? ownedPredicate(t.columns) : t.columns.identity.map(inMap).join(" OR ");
-  return `SELECT * FROM ${ref(t.table)} WHERE ${partitionFilter(t)} AND (${own})`;
+export function ownedRowsSql(d: StateDialect, t: ErasureTable, ref: TableRef): string {
+  const own = t.partitioned ? ownedPredicate(d, t.columns) : t.columns.identity.map((n) => inMap(d, n)).join(" OR ");
+  return `SELECT * FROM ${ref(t.table)} WHERE ${partitionFilter(d, t)} AND (${own})`;
 }
 
 /** The UPDATE that removes the person from `t` (see the module's comment). */
 export function pseudonymiseSql(d: StateDialect, t: ErasureTable, ref: TableRef): string {
   const c = t.columns;
-  const owned = ownedPredicate(c);
+  const owned = ownedPredicate(d, c);
   const sets = [
-    ...c.identity.map((n) => `${n} = CASE WHEN ${inMap(n)} THEN ${pseudonym(n)} ELSE ${n} END`),
+    ...c.identity.map((n) => `${n} = CASE WHEN ${inMap(d, n)} THEN ${pseudonym(d, n)} ELSE ${n} END`),
     ...c.otherTokens.map((n) => `${n} = CASE WHEN ${owned} THEN NULL ELSE ${n} END`),
-    ...(c.session ? [`${c.session} = CASE WHEN ${inMap(c.session)} THEN ${pseudonym(c.session)} ELSE ${c.session} END`] : []),
+    ...(c.session ? [`${c.session} = CASE WHEN ${inMap(d, c.session)} THEN ${pseudonym(d, c.session)} ELSE ${c.session} END`] : []),
     ...c.freeText.map((n) => `${n} = ${textErased(d, n, false)}`),
     ...c.json.map((n) => `${n} = ${textErased(d, n, true)}`),
   ];
   const touched = [
-    ...c.identity.map(inMap),
-    ...(c.session ? [inMap(c.session)] : []),
+    ...c.identity.map((n) => inMap(d, n)),
+    ...(c.session ? [inMap(d, c.session)] : []),
     ...c.freeText.map((n) => textMatches(d, n, false)),
     ...c.json.map((n) => textMatches(d, n, true)),
   ];
-  return `UPDATE ${ref(t.table)} SET ${sets.join(", ")} WHERE ${partitionFilter(t)} AND (${touched.join(" OR ")})`;
+  return `UPDATE ${ref(t.table)} SET ${sets.join(", ")} WHERE ${partitionFilter(d, t)} AND (${touched.join(" OR ")})`;
 }
 
 /** Rows of `t` in the person's partitions that still hold one of their tokens or session ids (the verification's count). */
 export function residueSql(d: StateDialect, t: ErasureTable, ref: TableRef): string {
   const c = t.columns;
   const held = [
-    ...c.identity.map(inMap),
-    ...(c.session ? [inMap(c.session)] : []),
+    ...c.identity.map((n) => inMap(d, n)),
+    ...(c.session ? [inMap(d, c.session)] : []),
     ...c.freeText.map((n) => textMatches(d, n, false)),
     ...c.json.map((n) => textMatches(d, n, true)),
   ];
@@ -178,7 +187,7 @@ export function forgetSql(d: StateDialect, r: ErasureRefs): string[] {
 SELECT ref, ${now}, ${param(d, "request_id")} FROM ${d === "duckdb" ? "(SELECT unnest($refs) AS ref)" : "UNNEST(@refs) AS ref"}
 WHERE ref NOT IN (SELECT subject_ref FROM ${r.erasedSubjects})`,
     `DELETE FROM ${r.deadLetters} WHERE dl_id IN ${list("dead_letter_ids")} OR subject_ref IN ${list("refs")}`,
-    `DELETE FROM ${r.subjectIndex} WHERE token IN (SELECT t FROM ${MAP})`,
+    `DELETE FROM ${r.subjectIndex} WHERE ${inMap(d, "token")}`,
   ];
 }
 

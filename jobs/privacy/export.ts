@@ -41,7 +41,7 @@ export async function buildSubjectExport(engine: Engine, id: SubjectIdentifier, 
     const silver: SubjectExport["silver"] = {};
     for (const t of ERASURE_TABLES) {
       if (t.partitioned && !found.partitions.has(t.table.name)) continue;
-      const rows = await s.query(ownedRowsSql(t, qualified));
+      const rows = await s.query(ownedRowsSql("duckdb", t, qualified));
       if (rows.length) silver[qualified(t.table)] = rows;
     }
     const history = await s.query(

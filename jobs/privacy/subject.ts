@@ -86,7 +86,7 @@ export async function findSubject(engine: Engine, s: SqlSession, id: SubjectIden
     }
     await fillWorkTables(s, tokens, sessions, partitions);
     for (const t of ERASURE_TABLES.filter((x) => x.partitioned && partitions.has(x.table.name))) {
-      for (const row of await s.query(ownedIdentifiersSql(t, qualified))) collect(t, row, tokens, sessions);
+      for (const row of await s.query(ownedIdentifiersSql("duckdb", t, qualified))) collect(t, row, tokens, sessions);
     }
   }
 

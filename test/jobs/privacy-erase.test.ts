@@ -18,7 +18,7 @@ import { buildSubjectExport } from "../../jobs/privacy/export.js";
 import { openRuntime } from "../../jobs/runtime.js";
 import { loadKeys } from "../../sinks/keys/local-keys.js";
 import { tokenize } from "../../transforms/tokenize.js";
-import { START, bronzeRecords, generated, tempDir, writeNdjson } from "../helpers/data.js";
+import { bronzeRecords, generated, tempDir, writeNdjson } from "../helpers/data.js";
 import { decryptEnvelope, scanForClearValues, subjectKeys } from "../helpers/scan.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
