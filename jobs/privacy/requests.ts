@@ -6,9 +6,11 @@
  * Guarantees:
  * - the identifier is stored only sealed (sinks/keys/sealed-identifier.ts:
  *   AES-256-GCM under a fresh key, that key wrapped by the KEK, the KEK's id
- *   recorded) and is destroyed (both columns NULL) in the transaction that
- *   marks the request done; queue and audit log name the person only by
- *   `subject_hash`;
+ *   recorded) and is destroyed when the request is done: both columns NULL
+ *   in the transaction that marks it done, then the request's pad
+ *   (sinks/keys/request-pads.ts) removed, so the bytes a store keeps of
+ *   deleted values open no more; queue and audit log name the person only
+ *   by `subject_hash`;
  * - every transition is an audit entry committed with it: queued
  *   (`request_added`), done or failed (`erase`/`export`, with the counts);
  * - a key that does not open a request's identifier (another KEK, altered
@@ -44,6 +46,7 @@ import { publicErrorMessage } from "../../sinks/duckdb/read-only.js";
 import { jsonRows } from "../../sinks/duckdb/rows.js";
 import type { Queryable } from "../../sinks/duckdb/store.js";
 import { KeyError } from "../../sinks/keys/local-keys.js";
+import { createPad, destroyPad, padsOf, readPad } from "../../sinks/keys/request-pads.js";
 import { openIdentifier, sealIdentifier } from "../../sinks/keys/sealed-identifier.js";
 import { type KeyWrapper, localKeyWrapper } from "../../sinks/keys/subject-keys.js";
 import { dataDirPaths } from "../../sinks/local-files/data-dir.js";
@@ -110,7 +113,8 @@ export async function addRequest(engine: Engine, r: NewRequest, opts: { now?: ()
   const now = (opts.now ?? (() => new Date()))();
   const requestId = `pr_${randomUUID()}`;
   const hash = subjectHash(r.identifier, engine.keys.tokenKey);
-  const sealed = await sealIdentifier(identifierText(r.identifier), requestId, opts.kek ?? localKeyWrapper(engine.keys.kek));
+  const pad = createPad(engine.dataDir, requestId);
+  const sealed = await sealIdentifier(identifierText(r.identifier), requestId, opts.kek ?? localKeyWrapper(engine.keys.kek), pad);
   await appendAudit(
     engine,
     {
@@ -264,7 +268,7 @@ function keyRefusal(r: QueuedRequest, why: string): RequestKeyError {
 }
 
 /** Unwraps every runnable request's key in one call and opens the identifiers; any failure stops the run (fail closed). */
-async function openAll(rs: readonly QueuedRequest[], kek: KeyWrapper): Promise<Identifier[]> {
+async function openAll(dataDir: string, rs: readonly QueuedRequest[], kek: KeyWrapper): Promise<Identifier[]> {
   for (const r of rs) if (r.kekId !== kek.id) throw keyRefusal(r, `it was sealed under KEK "${r.kekId}", the key file holds "${kek.id}"`);
   let keys: Buffer[];
   try {
@@ -275,8 +279,14 @@ async function openAll(rs: readonly QueuedRequest[], kek: KeyWrapper): Promise<I
   }
   try {
     return rs.map((r, i) => {
+      let pad: Buffer;
       try {
-        return identifierFromText(openIdentifier(r.identifier, keys[i]!, r.requestId));
+        pad = readPad(dataDir, r.requestId);
+      } catch (err) {
+        throw keyRefusal(r, (err as Error).message);
+      }
+      try {
+        return identifierFromText(openIdentifier(r.identifier, keys[i]!, pad, r.requestId));
       } catch {
         throw keyRefusal(r, "its sealed identifier does not authenticate under its key");
       }
@@ -303,6 +313,9 @@ export async function runRequests(
 ): Promise<RunSummary> {
   const now = opts.now ?? (() => new Date());
   const queued = await queuedRequests(engine.store);
+  // A pad left by a run that stopped after marking its request done (or by a queuing that did not commit) goes now.
+  const open = new Set(queued.map((r) => r.requestId));
+  for (const id of padsOf(engine.dataDir)) if (!open.has(id)) destroyPad(engine.dataDir, id);
   const runnable = queued.filter((r) => executors[r.kind] !== undefined);
   const summary: RunSummary = {
     ran: runnable.length,
@@ -314,7 +327,7 @@ export async function runRequests(
       .map((r) => ({ request_id: r.requestId, kind: r.kind, why: `no ${r.kind} job is wired into this build; the request stays pending` })),
     past_due: [],
   };
-  const identifiers = runnable.length ? await openAll(runnable, opts.kek ?? localKeyWrapper(engine.keys.kek)) : [];
+  const identifiers = runnable.length ? await openAll(engine.dataDir, runnable, opts.kek ?? localKeyWrapper(engine.keys.kek)) : [];
   for (const [i, r] of runnable.entries()) {
     const id = identifiers[i]!;
     const ctx: ExecutorContext = { engine, requestId: r.requestId, operator: r.operator, requestedAt: new Date(r.requestedAtMs) };
@@ -346,6 +359,7 @@ export async function runRequests(
       },
     );
     if (counts) {
+      destroyPad(engine.dataDir, r.requestId);
       summary.done++;
       summary.results.push({ request_id: r.requestId, kind: r.kind, status: "done", attempts, counts });
     } else {
