@@ -11,7 +11,7 @@
  * Steps:
  *   1. Start the emulator (or check the one given); ensure topic and subscription.
  *   2. Open the runtime with Gold (minute/key tables after every batch, day/hour every 5 s).
- *   3. Serve the instance port: queries, Gold routes, `/status`.
+ *   3. Serve the instance port: queries, Gold routes, the privacy queue listing, `/status`.
  *   4. Start the Pub/Sub batch source and the StreamRunner; tick progress.
  *   5. Publish generated traffic (unless disabled).
  *   6. Wait for the stop condition; stop the runner; wait for the generator.
@@ -29,6 +29,7 @@ import type { GeneratorOptions } from "../sources/dev/generator/index.js";
 import { type EmulatorHandle, isEmulatorReachable, startEmulator } from "../sources/dev/pubsub-emulator.js";
 import { EventPublisher, PubSubBatchSource, type PubSubTarget, describePubSubError, ensureTopicAndSubscription } from "../sources/pubsub.js";
 import { generateToPubSub } from "./generate.js";
+import { privacyRoutes } from "./privacy/routes.js";
 import { openRuntime } from "./runtime.js";
 import { Progress } from "./stream-progress.js";
 
@@ -97,6 +98,7 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
     // Readers get one read-only statement each, on a connection of its own, to holders of the instance token only.
     const server = await serveEngine(engine, {
       ...goldRoutes(engine),
+      ...privacyRoutes(engine),
       "GET /status": async () => ({ type: "application/json", body: JSON.stringify(progress.snapshot(totals())) }),
     });
     cleanup.unshift(() => server.close());
