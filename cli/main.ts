@@ -16,6 +16,7 @@ import { goldCommand } from "./commands/gold.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { queryCommand } from "./commands/query.js";
 import { reportCommand } from "./commands/report.js";
+import { retentionCommand } from "./commands/retention.js";
 import { schemasCommand } from "./commands/schemas.js";
 import { startCommand } from "./commands/start.js";
 
@@ -35,6 +36,7 @@ deadLettersCommand(program);
 deployCommand(program);
 goldCommand(program);
 reportCommand(program);
+retentionCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // A store's error can echo row values: the terminal gets the redacted form, never the raw text.
