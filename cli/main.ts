@@ -17,6 +17,7 @@ import { ingestCommand } from "./commands/ingest.js";
 import { privacyCommand } from "./commands/privacy.js";
 import { queryCommand } from "./commands/query.js";
 import { reportCommand } from "./commands/report.js";
+import { retentionCommand } from "./commands/retention.js";
 import { schemasCommand } from "./commands/schemas.js";
 import { startCommand } from "./commands/start.js";
 
@@ -37,6 +38,7 @@ deployCommand(program);
 goldCommand(program);
 reportCommand(program);
 privacyCommand(program);
+retentionCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // A store's error can echo row values: the terminal gets the redacted form, never the raw text.
