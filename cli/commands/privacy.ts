@@ -13,6 +13,9 @@ import path from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { listAudit, verifyAudit } from "../../jobs/privacy/audit.js";
+import { eraseAndAudit, erasureCounts, eraseSubject } from "../../jobs/privacy/erase.js";
+import { exportAndAudit, exportSubject } from "../../jobs/privacy/export.js";
+import { writePrivacyBigQuery } from "../../jobs/privacy/bigquery-files.js";
 import { type RequestExecutors, addRequest, existingStore, listRequests, refuseWhileRunning, runRequests } from "../../jobs/privacy/requests.js";
 import { openRuntime } from "../../jobs/runtime.js";
 import { configSchema, isoDate, oneOf, parseOptions } from "../config.js";
@@ -53,6 +56,52 @@ export const addOptions = configSchema
     if (o.erase && o.out) ctx.addIssue({ code: "custom", path: ["out"], message: "--out is for --export only" });
   });
 
+const operator = z.string().min(1, "must not be empty").max(100, "must be at most 100 characters").optional();
+
+const personOptions = {
+  userId: z.string().trim().min(1, "must not be empty").optional(),
+  email: z
+    .string()
+    .trim()
+    .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "must be an email address")
+    .optional(),
+};
+
+function onePerson(o: { userId?: string; email?: string }, ctx: z.RefinementCtx): void {
+  if ((o.userId === undefined) === (o.email === undefined))
+    ctx.addIssue({ code: "custom", path: ["userId"], message: "give exactly one of --user-id ID or --email ADDR" });
+}
+
+export const eraseOptions = configSchema
+  .pick({ dataDir: true })
+  .extend({
+    ...personOptions,
+    reason: z.string().max(500, "must be at most 500 characters").optional(),
+    operator,
+    json: z.boolean().default(false),
+  })
+  .superRefine(onePerson);
+
+export const exportOptions = configSchema
+  .pick({ dataDir: true })
+  .extend({ ...personOptions, out: z.string().min(1, "must be a file path"), operator, json: z.boolean().default(false) })
+  .superRefine(onePerson);
+
+export const bigqueryOptions = z.object({ out: z.string().min(1, "must be a folder").default("infra/bigquery/privacy") });
+
+/** The erasure and export jobs, as the request queue runs them (it writes the audit entries itself). */
+export const PRIVACY_EXECUTORS: RequestExecutors = {
+  erase: async (id, ctx) => erasureCounts(await eraseSubject(ctx.engine, { ...personOf(id), requestId: ctx.requestId })),
+  export: async (id, out, ctx) => {
+    const r = await exportSubject(ctx.engine, personOf(id), out);
+    return { subject_found: r.subject_found ? 1 : 0, bronze_events: r.bronze_events, silver_rows: r.silver_rows, seconds: r.seconds };
+  },
+};
+
+function personOf(id: { kind: string; value: string }): { userId?: string; email?: string } {
+  return id.kind === "email" ? { email: id.value } : { userId: id.value };
+}
+
 export const listOptions = configSchema.pick({ dataDir: true }).extend({
   status: oneOf(["pending", "done", "failed"]).optional(),
   json: z.boolean().default(false),
@@ -66,8 +115,73 @@ export const auditOptions = configSchema.pick({ dataDir: true }).extend({
 });
 
 /** `executors`: the erasure and export jobs `requests run` hands each request to; a kind without one stays pending. */
-export function privacyCommand(program: Command, executors: Partial<RequestExecutors> = {}): void {
-  const privacy = program.command("privacy").description("Privacy operations for compliance staff: the request queue and the audit log");
+export function privacyCommand(program: Command, executors: Partial<RequestExecutors> = PRIVACY_EXECUTORS): void {
+  const privacy = program.command("privacy").description("Privacy operations for compliance staff: erasure, export, the request queue and the audit log");
+
+  privacy
+    .command("erase")
+    .description(
+      "Erase one person everywhere: Bronze keys destroyed, Silver rows pseudonymised, dead letters deleted, Gold recomputed; then a scan proves it (fails loudly if it finds anything). Recorded in the audit log",
+    )
+    .option("--user-id <id>", "the person's user id")
+    .option("--email <addr>", "the person's email address")
+    .option("--reason <text>", "why (kept in clear: no personal data)")
+    .option("--operator <name>", "who runs it (default the OS user)")
+    .option("--data-dir <dir>", "data directory")
+    .option("--json", "print the result as one JSON object on the last stdout line")
+    .action(async (flags: Record<string, unknown>) => {
+      const o = parseOptions(eraseOptions, flags);
+      existingStore(o.dataDir);
+      refuseWhileRunning(o.dataDir, "erasing");
+      const engine = await openRuntime(o.dataDir);
+      try {
+        const r = await eraseAndAudit(engine, { userId: o.userId, email: o.email, reason: o.reason, operator: o.operator ?? os.userInfo().username });
+        process.stdout.write(
+          o.json
+            ? JSON.stringify(r) + "\n"
+            : `erased (request ${r.request_id}): ${r.subject_found ? "found" : "nothing held"}; ${r.bronze_keys_destroyed} Bronze keys destroyed (${r.bronze_lines_shredded} lines), ` +
+                `${r.silver_rows_pseudonymised} Silver rows pseudonymised, ${r.dead_letters_deleted} dead letters deleted, ${r.gold_windows_refreshed} Gold windows recomputed; ` +
+                `verified over ${r.verified.tables} tables and ${r.verified.bronze_files} Bronze files in ${r.seconds} s\n`,
+        );
+      } finally {
+        engine.close();
+      }
+    });
+
+  privacy
+    .command("export")
+    .description("Write everything held about one person to a JSON file (0600): Bronze events decrypted, Silver rows, CRM record, erasure history")
+    .option("--user-id <id>", "the person's user id")
+    .option("--email <addr>", "the person's email address")
+    .option("--out <file>", "where the export goes")
+    .option("--operator <name>", "who runs it (default the OS user)")
+    .option("--data-dir <dir>", "data directory")
+    .option("--json", "print what was exported as JSON")
+    .action(async (flags: Record<string, unknown>) => {
+      const o = parseOptions(exportOptions, flags);
+      existingStore(o.dataDir);
+      refuseWhileRunning(o.dataDir, "exporting");
+      const engine = await openRuntime(o.dataDir, { gold: false });
+      try {
+        const r = await exportAndAudit(engine, { userId: o.userId, email: o.email }, path.resolve(o.out), { operator: o.operator ?? os.userInfo().username });
+        process.stdout.write(
+          o.json
+            ? JSON.stringify(r) + "\n"
+            : `exported to ${r.out}: ${r.bronze_events} Bronze events, ${r.silver_rows} Silver rows, ${r.erasures} erasures on record\n`,
+        );
+      } finally {
+        engine.close();
+      }
+    });
+
+  privacy
+    .command("bigquery")
+    .description("Write the erasure compiled for BigQuery (erase.sql, find.sql) to a folder")
+    .option("--out <dir>", "folder (default infra/bigquery/privacy)")
+    .action((flags: Record<string, unknown>) => {
+      const o = parseOptions(bigqueryOptions, flags);
+      for (const f of writePrivacyBigQuery(o.out)) process.stdout.write(`wrote ${f}\n`);
+    });
   const requests = privacy.command("requests").description("The queue of erasure and export requests (identifiers kept encrypted until done)");
 
   requests

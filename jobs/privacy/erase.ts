@@ -26,6 +26,8 @@ import type { Engine } from "../../pipelines/local/engine.js";
 import { qualified } from "../../schemas/table.js";
 import type { SqlSession } from "../../sinks/duckdb/store.js";
 import { ERASURE_TABLES, PSEUDONYM_PREFIX, forgetSql, pseudonymiseSql, residueSql, tokensPattern } from "../../sinks/erasure-sql.js";
+import { appendAudit } from "./audit.js";
+import { type Identifier, subjectHash } from "./identifier.js";
 import { type FoundSubject, type SubjectIdentifier, fillWorkTables, findSubject } from "./subject.js";
 
 export interface EraseRequest extends SubjectIdentifier {
@@ -186,4 +188,47 @@ function scanBronze(root: string, values: readonly string[], problems: string[])
   }
   if (hits) problems.push(`Bronze: ${hits} files hold a clear identifier of the person`);
   return files;
+}
+
+/** The identifier as the request queue and the audit log name it. */
+export function identifierOf(req: SubjectIdentifier): Identifier {
+  return req.userId !== undefined ? { kind: "user_id", value: req.userId } : { kind: "email", value: req.email! };
+}
+
+/** Counts of an erasure, numbers only, as the audit log and the request queue record them. */
+export function erasureCounts(r: ErasureResult): Record<string, number> {
+  return {
+    subject_found: r.subject_found ? 1 : 0,
+    bronze_keys_destroyed: r.bronze_keys_destroyed,
+    bronze_lines_shredded: r.bronze_lines_shredded,
+    silver_rows_pseudonymised: r.silver_rows_pseudonymised,
+    dead_letters_deleted: r.dead_letters_deleted,
+    gold_windows_refreshed: r.gold_windows_refreshed,
+    seconds: r.seconds,
+  };
+}
+
+/** `ecom privacy erase`: the erasure, then its entry in the audit log (a failed one is recorded as failed, and the error goes on). */
+export async function eraseAndAudit(engine: Engine, req: EraseRequest): Promise<ErasureResult> {
+  const requestedAt = new Date().toISOString();
+  const requestId = req.requestId ?? randomUUID();
+  const entry = {
+    request_id: requestId,
+    kind: "erase" as const,
+    subject_hash: subjectHash(identifierOf(req), engine.keys.tokenKey),
+    requested_at: requestedAt,
+    operator: req.operator ?? null,
+  };
+  let result: ErasureResult;
+  try {
+    result = await eraseSubject(engine, { ...req, requestId });
+  } catch (err) {
+    await appendAudit({ dataDir: engine.dataDir, store: engine.store }, { ...entry, done_at: null, counts: {}, outcome: "failed" });
+    throw err;
+  }
+  await appendAudit(
+    { dataDir: engine.dataDir, store: engine.store },
+    { ...entry, done_at: new Date().toISOString(), counts: erasureCounts(result), outcome: "done" },
+  );
+  return result;
 }

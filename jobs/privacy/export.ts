@@ -6,11 +6,17 @@
  * person's keys are gone and their rows pseudonymised: the export finds
  * nothing personal, only the history.
  */
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import type { Engine } from "../../pipelines/local/engine.js";
 import { qualified } from "../../schemas/table.js";
 import { ERASURE_TABLES, ownedRowsSql } from "../../sinks/erasure-sql.js";
+import { AUDIT_ROWS_SQL, auditRowsOf } from "../../sinks/duckdb/privacy.js";
 import { PRIVATE_FILE } from "../../sinks/local-files/private-files.js";
+import type { AuditEntry } from "./audit-chain.js";
+import { appendAudit } from "./audit.js";
+import { identifierOf } from "./erase.js";
+import { subjectHash } from "./identifier.js";
 import { type SubjectIdentifier, fillWorkTables, findSubject, normalizedIdentifier } from "./subject.js";
 
 export interface SubjectExport {
@@ -22,6 +28,8 @@ export interface SubjectExport {
   /** The CRM record: the platform loads no CRM data yet. */
   crm: null;
   erasure_history: { request_id: string; erased_at: string }[];
+  /** The audit log's entries about the person (requests queued, erasures, exports), as recorded: counts only. */
+  audit: AuditEntry[];
 }
 
 export interface ExportResult {
@@ -50,6 +58,10 @@ export async function buildSubjectExport(engine: Engine, id: SubjectIdentifier, 
       { refs: found.refs },
     );
     const bronze = found.bronzeEvents.map((b) => b.event);
+    const hash = subjectHash(identifierOf(id), engine.keys.tokenKey);
+    const audit = auditRowsOf(await s.query(AUDIT_ROWS_SQL))
+      .map((r) => JSON.parse(r.entry) as AuditEntry)
+      .filter((e) => e.subject_hash === hash);
     return {
       exported_at: new Date().toISOString(),
       identifier: normalizedIdentifier(id),
@@ -58,6 +70,7 @@ export async function buildSubjectExport(engine: Engine, id: SubjectIdentifier, 
       silver,
       crm: null,
       erasure_history: history.map((h) => ({ request_id: h.request_id as string, erased_at: h.erased_at as string })),
+      audit,
     };
   } finally {
     s.close();
@@ -78,4 +91,30 @@ export async function exportSubject(engine: Engine, id: SubjectIdentifier, out: 
     erasures: new Set(data.erasure_history.map((h) => h.request_id)).size,
     seconds: Math.round(performance.now() - t0) / 1000,
   };
+}
+
+/** `ecom privacy export`: the export, then its entry in the audit log. */
+export async function exportAndAudit(
+  engine: Engine,
+  id: SubjectIdentifier,
+  out: string,
+  opts: { operator?: string } = {},
+): Promise<ExportResult & { request_id: string }> {
+  const requestedAt = new Date().toISOString();
+  const requestId = randomUUID();
+  const r = await exportSubject(engine, id, out);
+  await appendAudit(
+    { dataDir: engine.dataDir, store: engine.store },
+    {
+      request_id: requestId,
+      kind: "export",
+      subject_hash: subjectHash(identifierOf(id), engine.keys.tokenKey),
+      requested_at: requestedAt,
+      done_at: new Date().toISOString(),
+      counts: { subject_found: r.subject_found ? 1 : 0, bronze_events: r.bronze_events, silver_rows: r.silver_rows, seconds: r.seconds },
+      operator: opts.operator ?? null,
+      outcome: "done",
+    },
+  );
+  return { ...r, request_id: requestId };
 }

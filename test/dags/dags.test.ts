@@ -25,22 +25,9 @@ for node in tree.body:
   return JSON.parse(execFileSync("python3", ["-c", script, path.join("dags", file)], { encoding: "utf8" }));
 }
 
-/**
- * Commands another branch adds, and the file that brings them: checked once
- * that file is in the tree (after the merge), reported as skipped before.
- */
-const AWAITED: Record<string, string> = { privacy: "cli/commands/privacy.ts" };
-const awaited = (args: readonly string[]) => AWAITED[args[0]!] !== undefined && !fs.existsSync(AWAITED[args[0]!]!);
-
 describe.each(DAGS)("%s", (file) => {
-  it.skipIf(Object.values(commandsOf(file)).some(awaited))("names only real ecom commands, with their flags (all of them)", () => {
+  it("names only real ecom commands, with their flags (all of them)", () => {
     checkCommands(Object.values(commandsOf(file)));
-  });
-
-  it.runIf(Object.values(commandsOf(file)).some(awaited))("until then: the commands in the tree now are real, with their flags", () => {
-    const commands = commandsOf(file);
-    expect(Object.keys(commands).length).toBeGreaterThan(0);
-    checkCommands(Object.values(commands).filter((a) => !awaited(a)));
   });
 });
 

@@ -126,6 +126,8 @@ async function envelopes(): Promise<{ kid: string; clear: string | undefined }[]
 
 let person: Person;
 let second: Person;
+/** Everyone the tests erased. */
+const erasedUsers = new Set<string>();
 
 beforeAll(() => {
   tmp = tempDir("erase");
@@ -243,11 +245,52 @@ describe("ecom privacy erase", () => {
     expect((await scanForClearValues(dir, needles(person))).hits).toEqual([]);
   }, 120_000);
 
-  it("by email: finds the user behind it (their orders name them) and erases both", async () => {
+  it("ecom privacy erase --email: finds the user behind it (their orders name them), erases both, and the audit log records it by hash only", async () => {
     const email = [...second.emails][0]!;
-    const r = await withEngine((e) => eraseSubject(e, { email: email.toUpperCase() }));
+    const out = cli(["privacy", "erase", "--email", email.toUpperCase(), "--reason", "customer request", "--data-dir", dir, "--json"]);
+    const r = JSON.parse(out.trim().split("\n").at(-1)!) as Record<string, unknown>;
+    for (const k of [
+      "request_id",
+      "subject_found",
+      "bronze_keys_destroyed",
+      "silver_rows_pseudonymised",
+      "dead_letters_deleted",
+      "gold_windows_refreshed",
+      "seconds",
+    ]) {
+      expect(r, k).toHaveProperty(k);
+    }
     expect(r.subject_found).toBe(true);
+    expect(r.silver_rows_pseudonymised).toBeGreaterThan(0);
     expect((await scanForClearValues(dir, needles(second))).hits).toEqual([]);
+    const audit = cli(["privacy", "audit", "--json", "--data-dir", dir]);
+    const entries = audit
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { entry: Record<string, unknown> });
+    const mine = entries.find((e) => e.entry.request_id === r.request_id)!;
+    expect(mine.entry).toMatchObject({ kind: "erase", outcome: "done", counts: { silver_rows_pseudonymised: r.silver_rows_pseudonymised } });
+    expect(audit.toLowerCase()).not.toContain(email.toLowerCase());
+    expect(audit).not.toContain(second.userId);
+    expect(cli(["privacy", "audit", "--verify", "--data-dir", dir])).toContain("intact");
+  }, 120_000);
+
+  it("a queued erasure request runs through the same job: done, with its counts, identifier destroyed", async () => {
+    const third = personOf(
+      messages
+        .map((m) => (m.kind === "valid" ? ((JSON.parse(m.data) as Row).user_id as string | undefined) : undefined))
+        .find((u) => u !== undefined && u !== person.userId && u !== second.userId)!,
+    );
+    erasedUsers.add(third.userId);
+    const added = JSON.parse(cli(["privacy", "requests", "add", "--erase", "--user-id", third.userId, "--data-dir", dir, "--json"]).trim()) as {
+      request_id: string;
+    };
+    const run = JSON.parse(cli(["privacy", "requests", "run", "--json", "--data-dir", dir]).trim().split("\n").at(-1)!) as { results: Row[] };
+    const done = run.results.find((x) => x.request_id === added.request_id)!;
+    expect(done.status).toBe("done");
+    expect((done.counts as Row).silver_rows_pseudonymised).toBeGreaterThan(0);
+    expect((await scanForClearValues(dir, needles(third))).hits).toEqual([]);
+    expect(await query(`SELECT identifier FROM ops.privacy_requests WHERE request_id = '${added.request_id}'`)).toEqual([{ identifier: null }]);
   }, 120_000);
 });
 
@@ -255,7 +298,7 @@ describe("ecom privacy export", () => {
   it("holds a person's events decrypted and their rows, and an erased person's history only", async () => {
     const other = messages
       .map((m) => (m.kind === "valid" ? (JSON.parse(m.data) as Row) : {}))
-      .find((e) => typeof e.user_id === "string" && e.user_id !== person.userId && e.user_id !== second.userId)!;
+      .find((e) => typeof e.user_id === "string" && e.user_id !== person.userId && e.user_id !== second.userId && !erasedUsers.has(e.user_id))!;
     const live = await withEngine((e) => buildSubjectExport(e, { userId: other.user_id as string }));
     expect(live.subject_found).toBe(true);
     const theirs = personOf(other.user_id as string);
@@ -275,5 +318,13 @@ describe("ecom privacy export", () => {
     const erased = await withEngine((e) => buildSubjectExport(e, { userId: person.userId }));
     expect(erased).toMatchObject({ subject_found: false, bronze_events: [], silver: {} });
     expect(erased.erasure_history.length).toBe(1);
+
+    const file = path.join(tmp, "export.json");
+    const r = JSON.parse(cli(["privacy", "export", "--user-id", other.user_id as string, "--out", file, "--data-dir", dir, "--json"]).trim()) as Row;
+    expect(r).toMatchObject({ subject_found: true, bronze_events: live.bronze_events.length });
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const written = JSON.parse(fs.readFileSync(file, "utf8")) as Row;
+    expect(written.crm).toBeNull();
+    expect((written.bronze_events as Row[]).map((e) => e.event_id).sort()).toEqual(live.bronze_events.map((e) => e.event_id).sort());
   }, 60_000);
 });

@@ -300,14 +300,36 @@ describe("ecom privacy requests (built CLI)", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--out: an export request needs --out FILE");
 
+    // An export that cannot be written (its folder does not exist) fails, and stays past due.
+    const late = await cli(
+      "privacy",
+      "requests",
+      "add",
+      "--export",
+      "--email",
+      email,
+      "--out",
+      path.join(dir, "missing", "x.json"),
+      "--due",
+      "2026-01-11",
+      "--data-dir",
+      dir,
+      "--json",
+    );
+    expect(late.code).toBe(0);
+    const lateId = (JSON.parse(late.stdout) as { request_id: string }).request_id;
+
     const run = await cli("privacy", "requests", "run", "--data-dir", dir);
     expect(run.code).toBe(3);
-    expect(run.stdout).toContain(`PAST DUE ${added.request_id} erase: due 2026-01-10, pending, 0 attempts`);
+    // The late erasure ran (done: no longer past due); the export failed and is.
+    expect(run.stdout).toContain(`${added.request_id} erase: done`);
+    expect(run.stdout).toContain(`PAST DUE ${lateId} export: due 2026-01-11, failed, 1 attempts`);
+    expect(run.stdout).not.toContain(`PAST DUE ${added.request_id}`);
     const list = await cli("privacy", "requests", "list", "--data-dir", dir);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(new RegExp(`${added.request_id}\\s+erase\\s+${added.subject}\\s+\\S+\\s+2026-01-10\\s+pending\\s+0\\s+true`));
+    expect(list.stdout).toMatch(new RegExp(`${lateId}\\s+export\\s+\\S+\\s+\\S+\\s+2026-01-11\\s+failed\\s+1\\s+true`));
     const report = await scanForClearValues(dir, [email, email.toLowerCase()], {
-      logs: [add.stdout, add.stderr, run.stdout, run.stderr, list.stdout, refused.stdout],
+      logs: [add.stdout, add.stderr, late.stdout, late.stderr, run.stdout, run.stderr, list.stdout, refused.stdout],
       allow: (w) => w.startsWith("ops.dead_letters.raw"),
     });
     expect(report.hits).toEqual([]);
@@ -317,7 +339,7 @@ describe("ecom privacy requests (built CLI)", () => {
     expect((await cli("privacy", "requests", "add", "--erase", "--user-id", "u_42", "--data-dir", fresh)).code).toBe(0);
     const onTime = await cli("privacy", "requests", "run", "--json", "--data-dir", fresh);
     expect(onTime.code).toBe(0);
-    expect(JSON.parse(onTime.stdout)).toMatchObject({ ran: 0, past_due: [], skipped: [{ kind: "erase" }] });
+    expect(JSON.parse(onTime.stdout)).toMatchObject({ ran: 1, done: 1, past_due: [] });
   });
 
   it("lists through a running instance, and refuses to write while it holds the data dir", async () => {
