@@ -11,7 +11,7 @@
  * Steps:
  *   1. Start the emulator (or check the one given); ensure topic and subscription.
  *   2. Open the runtime with Gold (minute/key tables after every batch, day/hour every 5 s).
- *   3. Serve the instance port: queries, Gold routes, `/status`.
+ *   3. Serve the instance port: queries, Gold routes, the dashboards, `/status`; say the dashboards' links.
  *   4. Start the Pub/Sub batch source and the StreamRunner; tick progress.
  *   5. Publish generated traffic (unless disabled).
  *   6. Wait for the stop condition; stop the runner; wait for the generator.
@@ -28,6 +28,9 @@ import { publicErrorMessage } from "../sinks/duckdb/read-only.js";
 import type { GeneratorOptions } from "../sources/dev/generator/index.js";
 import { type EmulatorHandle, isEmulatorReachable, startEmulator } from "../sources/dev/pubsub-emulator.js";
 import { EventPublisher, PubSubBatchSource, type PubSubTarget, describePubSubError, ensureTopicAndSubscription } from "../sources/pubsub.js";
+import { dashboardLinks } from "./dashboard/links.js";
+import { OpsSampler } from "./dashboard/ops.js";
+import { dashboardRoutes } from "./dashboard/routes.js";
 import { generateToPubSub } from "./generate.js";
 import { openRuntime } from "./runtime.js";
 import { Progress } from "./stream-progress.js";
@@ -61,6 +64,8 @@ export interface StreamJobOptions {
 export interface StreamHooks {
   /** A line for the person running the job (the emulator's address, ...). */
   onNotice?: (line: string) => void;
+  /** The instance port is serving: the dashboards' sign-in links. */
+  onServing?: (links: { ops: string; business: string }) => void;
   /** The progress line, every `progressEveryMs` and once with the final totals. */
   onProgressLine?: (line: string) => void;
   /** Every committed batch. */
@@ -94,12 +99,18 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
     const progress = new Progress();
     let runner: StreamRunner | undefined;
     const totals = (): Counts => runner?.totals ?? noCounts();
+    // The operations page's figures: the metrics registry and the alert state are wired in here.
+    const ops = new OpsSampler({});
+    await ops.start();
+    cleanup.unshift(() => ops.stop());
     // Readers get one read-only statement each, on a connection of its own, to holders of the instance token only.
     const server = await serveEngine(engine, {
       ...goldRoutes(engine),
+      ...dashboardRoutes({ query: (sql) => engine.store.queryReadOnly(sql), ops }),
       "GET /status": async () => ({ type: "application/json", body: JSON.stringify(progress.snapshot(totals())) }),
     });
     cleanup.unshift(() => server.close());
+    hooks.onServing?.(dashboardLinks(server.port, server.token));
 
     const source = new PubSubBatchSource(target, { maxStreams: opts.maxStreams, maxOutstanding: Math.max(opts.batchSize * 2, 10_000) });
     source.start();
