@@ -9,6 +9,7 @@ import { Command } from "commander";
 import { InputError } from "../jobs/errors.js";
 import { publicErrorMessage } from "../sinks/duckdb/read-only.js";
 import { UsageError } from "./config.js";
+import { dashboardCommand } from "./commands/dashboard.js";
 import { deadLettersCommand } from "./commands/dead-letters.js";
 import { deployCommand } from "./commands/deploy.js";
 import { generateCommand } from "./commands/generate.js";
@@ -35,6 +36,7 @@ deadLettersCommand(program);
 deployCommand(program);
 goldCommand(program);
 reportCommand(program);
+dashboardCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // A store's error can echo row values: the terminal gets the redacted form, never the raw text.

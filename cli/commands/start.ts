@@ -9,6 +9,7 @@ import { z } from "zod";
 import { runStreamJob } from "../../jobs/stream.js";
 import { configSchema, parseOptions, positiveNumber, wholeNumber } from "../config.js";
 import { createLogger } from "../log.js";
+import { renderLinks } from "./dashboard.js";
 
 const seconds = () => positiveNumber(1_000_000, "a number of seconds");
 
@@ -85,6 +86,8 @@ export function startCommand(program: Command): void {
           faultBatch: o.faultBatch,
           hooks: {
             onNotice: stderr,
+            onServing: (links) =>
+              stderr(`dashboards (the links carry this run's access token; \`ecom dashboard\` prints them again):\n${renderLinks(links).trimEnd()}`),
             onProgressLine: stderr,
             onBatch: (r) =>
               log.debug(
