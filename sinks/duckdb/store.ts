@@ -150,10 +150,10 @@ export class DuckDbStore implements WarehouseStore {
   }
 
   /** A second connection for the platform's own work beside the batches (a Gold rebuild asked of a running instance). */
-  async reader(): Promise<{ query(sql: string): Promise<Record<string, unknown>[]>; close(): void }> {
+  async reader(): Promise<{ query(sql: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]>; close(): void }> {
     const conn = await this.instance.connect();
     return {
-      query: async (sql) => jsonRows(await conn.runAndReadAll(sql)),
+      query: async (sql, params) => jsonRows(await conn.runAndReadAll(sql, bind(params))),
       close: () => conn.closeSync(),
     };
   }
