@@ -19,7 +19,7 @@ import type { Registry } from "../schemas/registry.js";
 import { deadLetter } from "../transforms/dead-letter.js";
 import { decode } from "../transforms/decode.js";
 import { type SubjectKey, protectForBronze, subjectOf, subjectRef } from "../transforms/protect.js";
-import { type SilverRow, toSilverRow } from "../transforms/to-silver.js";
+import { type SilverRow, eraseFromRow, toSilverRow } from "../transforms/to-silver.js";
 import type { TokenKey } from "../transforms/tokenize.js";
 import type { DeadLetter, DeadLetterStage, Decoded, RawMessage, ValidEvent } from "../transforms/types.js";
 import { createValidator } from "../transforms/validate.js";
@@ -100,6 +100,21 @@ export function subjectRefOf(valid: ValidEvent, tokenKey: TokenKey): string | un
   return subject === undefined ? undefined : subjectRef(subject, tokenKey);
 }
 
+/** Names the person a dead letter's message names (by the same reference as their keys), so erasure can find it. */
+export function nameDeadLetterSubject(dl: DeadLetter, tokenKey: TokenKey): DeadLetter {
+  if (dl.subjectRef !== undefined || dl.raw[0] !== 0x7b /* { */) return dl;
+  let value: unknown;
+  try {
+    value = JSON.parse(dl.raw.toString("utf8"));
+  } catch {
+    return dl;
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return dl;
+  const subject = subjectOf(value as Record<string, unknown>, tokenKey);
+  if (subject) dl.subjectRef = subjectRef(subject, tokenKey);
+  return dl;
+}
+
 export interface Projected {
   domain: Domain;
   row: SilverRow;
@@ -109,10 +124,13 @@ export interface Projected {
 
 /**
  * Step 4: the Silver row (tokens), then the Bronze line (personal fields
- * encrypted under `subjectKey`, the key of `subjectRefOf(valid)`). Consumes the event.
+ * encrypted under `subjectKey`, the key of `subjectRefOf(valid)`). Consumes
+ * the event. `subjectKey` null: the person is erased (a replay, a late
+ * redelivery): the row keeps no token of them and Bronze none of their data.
  */
-export function project(valid: ValidEvent, subjectKey: SubjectKey | undefined, ctx: { tokenKey: TokenKey; ingestedAtMs: number }): Projected {
+export function project(valid: ValidEvent, subjectKey: SubjectKey | null | undefined, ctx: { tokenKey: TokenKey; ingestedAtMs: number }): Projected {
   const { domain, row } = toSilverRow(valid, ctx);
-  const bronze = protectForBronze(valid.event, subjectKey);
+  if (subjectKey === null) eraseFromRow(row, domain);
+  const bronze = protectForBronze(valid.event, subjectKey ?? undefined);
   return { domain, row, partition: partitionOf(valid.eventType, valid.eventTimeMs), bronzeLine: JSON.stringify(bronze) };
 }

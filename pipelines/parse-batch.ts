@@ -12,7 +12,7 @@ import type { SilverRow } from "../transforms/to-silver.js";
 import { utcDate } from "../transforms/to-silver.js";
 import type { TokenKey } from "../transforms/tokenize.js";
 import type { DeadLetter, RawMessage, ValidEvent } from "../transforms/types.js";
-import { type ElementSteps, dedupeWithinBatch, internalError, parseMessage, project, subjectRefOf } from "./ingest-steps.js";
+import { type ElementSteps, dedupeWithinBatch, internalError, nameDeadLetterSubject, parseMessage, project, subjectRefOf } from "./ingest-steps.js";
 
 /** Step 4's output for a batch's fresh events. */
 export interface Projection {
@@ -56,7 +56,7 @@ export interface ParsedBatch {
   domains: Domain[];
   dates: string[];
   refs: (string | undefined)[];
-  project(fresh: ReadonlySet<string>, keys: ReadonlyMap<string, SubjectKey>, ingestedAtMs: number): Projection | Promise<Projection>;
+  project(fresh: ReadonlySet<string>, keys: ReadonlyMap<string, SubjectKey | null>, ingestedAtMs: number): Projection | Promise<Projection>;
   /** Frees what the parse holds when the batch will not be committed. */
   discard?(): void;
 }
@@ -73,7 +73,7 @@ export function parseBatch(messages: readonly RawMessage[], steps: ElementSteps,
     if (r.ok) {
       valid.push(r);
       validByType[r.eventType] = (validByType[r.eventType] ?? 0) + 1;
-    } else dead.push(r);
+    } else dead.push(nameDeadLetterSubject(r, tokenKey));
   }
   const { unique, duplicates } = dedupeWithinBatch(valid);
   const refs = unique.map((v) => subjectRefOf(v, tokenKey));
@@ -93,10 +93,10 @@ export function parseBatch(messages: readonly RawMessage[], steps: ElementSteps,
 }
 
 /** A batch of dead letters only (what the delivery policy sets aside). */
-export function deadLettersOnly(dead: DeadLetter[]): ParsedBatch {
+export function deadLettersOnly(dead: DeadLetter[], tokenKey: TokenKey): ParsedBatch {
   return {
     read: dead.length,
-    dead,
+    dead: dead.map((d) => nameDeadLetterSubject(d, tokenKey)),
     inBatchDuplicates: 0,
     validByType: {},
     pansRedacted: dead.reduce((n, d) => n + d.pansRedacted, 0),
@@ -114,7 +114,7 @@ export function projectEvents(
   events: readonly ValidEvent[],
   refs: readonly (string | undefined)[],
   fresh: ReadonlySet<string>,
-  keys: ReadonlyMap<string, SubjectKey>,
+  keys: ReadonlyMap<string, SubjectKey | null>,
   ctx: { tokenKey: TokenKey; ingestedAtMs: number },
 ): Projection {
   const rows = new Map<Domain, SilverRow[]>();
@@ -132,7 +132,7 @@ export function projectEvents(
     try {
       p = project(v, ref === undefined ? undefined : keys.get(ref), ctx);
     } catch (err) {
-      dead.push({ ...internalError(v.message, "Project", "project", err), event_type: v.eventType }); // a validated type
+      dead.push({ ...nameDeadLetterSubject(internalError(v.message, "Project", "project", err), ctx.tokenKey), event_type: v.eventType }); // a validated type
       failedIds.push(v.event.event_id);
       continue;
     }

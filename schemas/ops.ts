@@ -11,6 +11,10 @@
  *  - ops.schema_drift  fields producers send that the schema version does not know
  *  - ops.key_fingerprints  which KEK and token keys the store was written with
  *  - ops.job_runs      one row per run of a batch job (jobs/job-runs.ts), so the next process and the DAGs know its last success
+ *  - ops.subject_index  which tables, days and batches hold a token (erasure reads it, never Silver whole)
+ *  - ops.erased_subjects  references of erased people: the suppression list a commit checks
+ *  - ops.privacy_requests  compliance staff's queue of erasure and export requests
+ *  - ops.privacy_audit  the append-only, hash-chained log of privacy operations (never erased)
  */
 import { type TableDef, column as c } from "./table.js";
 
@@ -70,6 +74,7 @@ export interface DeadLetterRow {
   schema_version: number | null;
   origin: string;
   raw: Uint8Array;
+  subject_ref: string | null;
   /** Epoch ms. */
   received_at: number;
 }
@@ -145,6 +150,11 @@ export const DEAD_LETTERS = ops(
     c("schema_version", "INT64", "schema_version when it is an integer"),
     c("origin", "STRING", "pubsub:<message id>, file:<path>:<line>, bronze:<object>:<line>"),
     c("raw", "BYTES", "The message for replay, card numbers and sensitive authentication data removed", { required: true }),
+    c(
+      "subject_ref",
+      "STRING",
+      "Reference of the person the message names (as ops.subject_keys files them), when it names one: erasure finds dead letters by it",
+    ),
     c("received_at", "TIMESTAMP", "When the pipeline read it", { required: true }),
     c("dead_lettered_at", "TIMESTAMP", "When it was stored", { required: true }),
     c("batch_id", "INT64", "Committing batch", { required: true }),
@@ -211,4 +221,74 @@ export const JOB_RUNS = ops(
   { partitionBy: "DATE(started_at)", clusterBy: ["job"] },
 );
 
-export const OPS_TABLES: readonly TableDef[] = [BATCHES, SEEN_EVENTS, DEAD_LETTERS, SUBJECT_KEYS, SCHEMA_DRIFT, KEY_FINGERPRINTS, JOB_RUNS];
+export const SUBJECT_INDEX = ops(
+  "subject_index",
+  "Which Silver table, day and batch hold a person's token (identity columns and tokens inside texts), written with the rows: erasure and export read only those partitions",
+  [
+    c("token", "STRING", "A Silver token: user, anonymous id, email or phone, or one found in a text column", { required: true }),
+    c("table_name", "STRING", "Silver event table holding it", { required: true }),
+    c("event_date", "DATE", "Partition holding it", { required: true }),
+    c("batch_id", "INT64", "Batch that committed it: its Bronze files hold the events", { required: true }),
+  ],
+  { partitionBy: "event_date", clusterBy: ["token"] },
+);
+
+export const ERASED_SUBJECTS = ops(
+  "erased_subjects",
+  "References of erased people (keyed hashes of their Silver tokens, not personal by themselves): a commit makes no key for them and keeps none of their personal data",
+  [
+    c("subject_ref", "STRING", "Reference as ops.subject_keys filed the person's keys", { key: true, required: true }),
+    c("erased_at", "TIMESTAMP", "When", { required: true }),
+    c("request_id", "STRING", "Erasure request", { required: true }),
+  ],
+  { clusterBy: ["subject_ref"] },
+);
+
+export const PRIVACY_REQUESTS = ops(
+  "privacy_requests",
+  "Erasure and export requests queued by compliance staff; the identifier is kept encrypted until the request is done, then destroyed",
+  [
+    c("request_id", "STRING", "Request id", { key: true, required: true }),
+    c("kind", "STRING", "erase or export", { required: true }),
+    c("subject_hash", "STRING", "Salted hash of the identifier (what the audit log names)", { required: true }),
+    c("identifier", "BYTES", "The identifier, encrypted under a key the KEK wraps; NULL once done"),
+    c("identifier_key", "BYTES", "That key, wrapped by the KEK; NULL once done"),
+    c("kek_id", "STRING", "KEK that wrapped it"),
+    c("out_path", "STRING", "Export destination"),
+    c("reason", "STRING", "Why (free text from compliance staff, no personal data)"),
+    c("operator", "STRING", "Who queued it"),
+    c("requested_at", "TIMESTAMP", "When it was queued", { required: true }),
+    c("due_at", "TIMESTAMP", "Legal deadline", { required: true }),
+    c("status", "STRING", "pending, done or failed", { required: true }),
+    c("attempts", "INT64", "Runs tried", { required: true, default: "0" }),
+    c("done_at", "TIMESTAMP", "When it finished"),
+    c("result", "JSON", "Counts of the run (no personal data)"),
+    c("last_error", "STRING", "Why the last run failed (redacted)"),
+  ],
+);
+
+export const PRIVACY_AUDIT = ops(
+  "privacy_audit",
+  "Append-only log of privacy operations, each entry chained to the previous by hash; names the person only by a salted hash; never erased or expired",
+  [
+    c("seq", "INT64", "Position in the chain, from 1", { key: true, required: true }),
+    c("entry", "JSON", "The entry: request id, kind, requested and done times, operator, subject hash, counts", { required: true }),
+    c("prev_hash", "STRING", "Hash of the previous entry (64 zeros for the first)", { required: true }),
+    c("entry_hash", "STRING", "sha256 of prev_hash and the entry's canonical JSON", { required: true }),
+    c("recorded_at", "TIMESTAMP", "When it was appended", { required: true }),
+  ],
+);
+
+export const OPS_TABLES: readonly TableDef[] = [
+  BATCHES,
+  SEEN_EVENTS,
+  DEAD_LETTERS,
+  SUBJECT_KEYS,
+  SCHEMA_DRIFT,
+  KEY_FINGERPRINTS,
+  SUBJECT_INDEX,
+  ERASED_SUBJECTS,
+  PRIVACY_REQUESTS,
+  PRIVACY_AUDIT,
+  JOB_RUNS,
+];

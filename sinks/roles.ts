@@ -50,6 +50,8 @@ export interface WarehouseStore {
   storedSubjectKeys(kids: readonly string[]): Promise<Map<string, Buffer>>;
   /** Every stored data key of the people `refs` name (a rotation leaves several). */
   subjectKeysOf(refs: readonly string[]): Promise<StoredSubjectKey[]>;
+  /** Which of `refs` name erased people (ops.erased_subjects): no key is made for them and none of their personal data is kept. */
+  erasedSubjects(refs: readonly string[]): Promise<Set<string>>;
 }
 
 export interface WarehouseTransaction {
@@ -80,17 +82,19 @@ export interface BronzeWriter {
 }
 
 export interface ResolvedKeys {
-  /** The key each person's data of this batch is encrypted under, by the person's reference. */
-  keys: Map<string, SubjectKey>;
+  /** The key each person's data of this batch is encrypted under, by the person's reference; null for an erased person (their data is dropped). */
+  keys: Map<string, SubjectKey | null>;
   /** Keys made for this batch that the transaction must store. */
   created: NewSubjectKey[];
 }
 
 export interface KeyStore {
-  /** The current data key of each person `refs` names: cached, stored, or new (a new random kid). */
+  /** The current data key of each person `refs` names: cached, stored, or new (a new random kid); null for an erased person. */
   resolve(refs: readonly string[], warehouse: WarehouseStore): Promise<ResolvedKeys>;
   /** The batch that resolved last committed: its new keys may be cached. */
   committed(): void;
+  /** Drops what is cached for `refs` (their keys were just destroyed by an erasure in this process). */
+  forget(refs: readonly string[]): void;
 }
 
 /** Personal data found in a text: its span (UTF-16 offsets into the text) and what it is (DLP's info type names). */

@@ -92,6 +92,7 @@ export function deadLetterRow(dl: DeadLetter): DeadLetterRow {
     schema_version: dl.schema_version ?? null,
     origin: dl.origin,
     raw: dl.raw,
+    subject_ref: dl.subjectRef ?? null,
     received_at: dl.receivedAtMs,
   };
 }

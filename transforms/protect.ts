@@ -56,14 +56,21 @@ export interface Subject {
   token: string;
 }
 
-/** The person an event's personal data belongs to (user_id, else the email, else the anonymous_id, else the session_id), or undefined. */
-export function subjectOf(event: AnyEvent, tokenKey: TokenKey): Subject | undefined {
-  if (event.user_id) return { kind: "user", token: tokenize(event.user_id, tokenKey, "id") };
-  const p = event.payload as Record<string, unknown>;
-  const email = event.event_type === "order_created" ? (p.customer as { email?: string }).email : p.email;
-  if (typeof email === "string" && email && email !== ERASED) return { kind: "email", token: tokenize(email, tokenKey, "email") };
-  if (event.anonymous_id) return { kind: "anon", token: tokenize(event.anonymous_id, tokenKey, "id") };
-  if (event.session_id) return { kind: "session", token: tokenize(event.session_id, tokenKey, "id") };
+/**
+ * The person an event's personal data belongs to (user_id, else the email,
+ * else the anonymous_id, else the session_id), or undefined. Takes any
+ * decoded object, so a dead letter names its person too (only string
+ * identifiers count).
+ */
+export function subjectOf(event: Readonly<Record<string, unknown>>, tokenKey: TokenKey): Subject | undefined {
+  const id = (v: unknown): v is string => typeof v === "string" && v !== "" && v !== ERASED;
+  if (id(event.user_id)) return { kind: "user", token: tokenize(event.user_id, tokenKey, "id") };
+  const p = event.payload !== null && typeof event.payload === "object" ? (event.payload as Record<string, unknown>) : {};
+  const customer = p.customer !== null && typeof p.customer === "object" ? (p.customer as Record<string, unknown>) : {};
+  const email = event.event_type === "order_created" ? customer.email : p.email;
+  if (id(email)) return { kind: "email", token: tokenize(email, tokenKey, "email") };
+  if (id(event.anonymous_id)) return { kind: "anon", token: tokenize(event.anonymous_id, tokenKey, "id") };
+  if (id(event.session_id)) return { kind: "session", token: tokenize(event.session_id, tokenKey, "id") };
   return undefined;
 }
 

@@ -7,10 +7,9 @@
  * name or value looks personal become tokens, and every text column that is
  * not a validated code keeps no email and no personal URL parameter in clear.
  */
-import { CLEAR_SILVER_COLUMNS } from "../schemas/personal-data.js";
+import { EVENT_PERSONAL_COLUMNS, TOKEN_PATTERN } from "../schemas/personal-columns.js";
 import type { AnyEvent, Domain, EventOf } from "../schemas/registry.js";
 import { DOMAINS } from "../schemas/registry.js";
-import { EVENT_TABLES } from "../schemas/silver.js";
 import { isPersonalName, isPersonalValue, scrubFreeText } from "./personal.js";
 import { ERASED } from "./protect.js";
 import { type TokenKey, tokenize, tokenizeValue } from "./tokenize.js";
@@ -70,12 +69,28 @@ export function toSilverRow(valid: ValidEvent, ctx: SilverContext): { domain: Do
   return { domain: valid.domain, row };
 }
 
-const CLEAR = new Set<string>(CLEAR_SILVER_COLUMNS);
+/** The Silver token an erased person's row holds instead of theirs, inside texts too. */
+export const ERASED_TOKEN = "[erased]";
+
+const TOKEN_IN_TEXT = new RegExp(TOKEN_PATTERN, "g");
+
+/**
+ * Removes an erased person from their row (in place): every token column and
+ * the session id become null, and every token inside a text or JSON column
+ * becomes the erased marker; the business facts stay.
+ */
+export function eraseFromRow(row: SilverRow, domain: Domain): void {
+  const cols = EVENT_PERSONAL_COLUMNS[domain];
+  for (const c of [...cols.identity, ...cols.otherTokens]) row[c] = null;
+  if (cols.session) row[cols.session] = null;
+  for (const c of [...cols.freeText, ...cols.json]) {
+    const v = row[c];
+    if (typeof v === "string" && v.includes("tok_")) row[c] = v.replace(TOKEN_IN_TEXT, ERASED_TOKEN);
+  }
+}
 
 /** Per domain, the text columns whose producer text is scrubbed of emails and personal URL parameters. */
-const FREE_TEXT_COLUMNS = Object.fromEntries(
-  DOMAINS.map((d) => [d, EVENT_TABLES[d].columns.filter((c) => c.type === "STRING" && !CLEAR.has(c.name) && !c.name.endsWith("_token")).map((c) => c.name)]),
-) as Record<Domain, string[]>;
+const FREE_TEXT_COLUMNS = Object.fromEntries(DOMAINS.map((d) => [d, EVENT_PERSONAL_COLUMNS[d].freeText])) as Record<Domain, string[]>;
 
 const str = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
 const num = (v: unknown): number | null => (typeof v === "number" ? v : null);

@@ -54,6 +54,8 @@ export interface DeadLetter {
   origin: string;
   receivedAtMs: number;
   pansRedacted: number;
+  /** Reference of the person the message names (protect.ts: subjectRef), when its bytes are an object that names one. */
+  subjectRef?: string;
 }
 
 export interface Decoded {

@@ -35,6 +35,9 @@ export interface CloudSinkInit {
   endpoints?: { storage?: string; bigquery?: string };
 }
 
+/** How long a Dataflow worker trusts a cached data key: an erasure (on BigQuery, another process) reaches new events within it. */
+export const CLOUD_KEY_CACHE_TTL_MS = 5 * 60_000;
+
 function parseGsUri(uri: string): { bucket: string; prefix: string } {
   const m = /^gs:\/\/([^/]+)\/?(.*?)\/?$/.exec(uri);
   if (!m) throw new Error(`${uri} is not a gs://bucket/prefix URI`);
@@ -72,7 +75,11 @@ export class CloudCommit {
     const bigquery = new BigQuery({ projectId: init.project, ...(init.endpoints?.bigquery ? { apiEndpoint: init.endpoints.bigquery } : {}) });
     const keys = await loadKeyBundle(storage, init.keysUri);
     const warehouse = new BigQueryStore(bigquery, { datasets: init.datasets, location: init.location, staging: new GcsBronze(storage, init.staging) });
-    const roles: CommitRoles = { warehouse, bronze: new GcsBronze(storage, init.bronze), keys: new SubjectKeyring(localKeyWrapper(keys.kek)) };
+    const roles: CommitRoles = {
+      warehouse,
+      bronze: new GcsBronze(storage, init.bronze),
+      keys: new SubjectKeyring(localKeyWrapper(keys.kek), { cacheTtlMs: CLOUD_KEY_CACHE_TTL_MS }),
+    };
     return new CloudCommit(init, roles, keys);
   }
 

@@ -101,7 +101,8 @@ export class Engine {
 
   /** Commits `messages` as dead letters only (`commit_failed`, with `detail`): what the delivery policy does with a message that kept failing. */
   setAside(messages: readonly RawMessage[], origin: string, detail: string): Promise<BatchResult> {
-    return this.commitBatch(deadLettersOnly(messages.map((m) => deadLetter(m, "commit_failed", detail, { stage: "commit" }))), origin);
+    const dead = messages.map((m) => deadLetter(m, "commit_failed", detail, { stage: "commit" }));
+    return this.commitBatch(deadLettersOnly(dead, this.keys.tokenKey), origin);
   }
 
   /** Commits a parsed batch. One at a time: await each before starting the next. */

@@ -15,10 +15,13 @@ import type { TokenKey } from "../../transforms/tokenize.js";
 import type { DeadLetter, RawMessage } from "../../transforms/types.js";
 import { type ParsedBatch, type Projection, mergeDrift } from "../parse-batch.js";
 
+/** A data key for a worker: reference, kid and bytes, or the reference and null for an erased person. */
+export type WorkerKey = [ref: string, kid: string, key: Uint8Array] | [ref: string, kid: null];
+
 export type ToWorker =
   | { op: "parse"; chunk: number; messages: readonly RawMessage[] }
-  /** `keys`: reference, kid and bytes of each data key the chunk's fresh events need. */
-  | { op: "project"; chunk: number; fresh: string[]; keys: [string, string, Uint8Array][]; ingestedAtMs: number }
+  /** `keys`: the data key of each person the chunk's fresh events name. */
+  | { op: "project"; chunk: number; fresh: string[]; keys: WorkerKey[]; ingestedAtMs: number }
   | { op: "drop"; chunk: number };
 
 /** A worker's parse of one chunk: the data half of a ParsedBatch. */
@@ -153,7 +156,7 @@ export class ParallelParser {
       domains,
       dates,
       refs,
-      project: async (fresh: ReadonlySet<string>, keys: ReadonlyMap<string, SubjectKey>, ingestedAtMs: number) => {
+      project: async (fresh: ReadonlySet<string>, keys: ReadonlyMap<string, SubjectKey | null>, ingestedAtMs: number) => {
         const perChunk: string[][] = jobs.map(() => []);
         const refsPerChunk: Set<string>[] = jobs.map(() => new Set());
         for (let i = 0; i < ids.length; i++) {
@@ -169,9 +172,10 @@ export class ParallelParser {
             op: "project",
             chunk: job.chunk,
             fresh: perChunk[j]!,
-            keys: [...refsPerChunk[j]!].flatMap((ref) => {
+            keys: [...refsPerChunk[j]!].flatMap((ref): WorkerKey[] => {
               const k = keys.get(ref);
-              return k ? [[ref, k.kid, new Uint8Array(k.key)] as [string, string, Uint8Array]] : [];
+              if (k === null) return [[ref, null]];
+              return k ? [[ref, k.kid, new Uint8Array(k.key)]] : [];
             }),
             ingestedAtMs,
           }),

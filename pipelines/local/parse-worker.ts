@@ -32,7 +32,7 @@ parentPort!.on("message", (msg: ToWorker) => {
       const parsed = pending.get(msg.chunk);
       pending.delete(msg.chunk);
       if (!parsed) throw new Error(`parse worker: chunk ${msg.chunk} is not held`);
-      const keys = new Map<string, SubjectKey>(msg.keys.map(([ref, kid, key]) => [ref, { kid, key: asBuffer(key) }]));
+      const keys = new Map<string, SubjectKey | null>(msg.keys.map(([ref, kid, key]) => [ref, kid === null ? null : { kid, key: asBuffer(key!) }]));
       const p = parsed.project(new Set(msg.fresh), keys, msg.ingestedAtMs) as Exclude<ReturnType<ParsedBatch["project"]>, Promise<unknown>>;
       parentPort!.postMessage({
         chunk: msg.chunk,

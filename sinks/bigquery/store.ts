@@ -27,8 +27,10 @@ import {
   DEAD_LETTERS,
   type DeadLetterRow,
   type DriftCount,
+  ERASED_SUBJECTS,
   type NewSubjectKey,
   SCHEMA_DRIFT,
+  SUBJECT_INDEX,
   SUBJECT_KEYS,
   type StoredSubjectKey,
 } from "../../schemas/ops.js";
@@ -39,6 +41,7 @@ import type { SilverRow } from "../../transforms/to-silver.js";
 import type { GcsBronze } from "../gcs/bronze-objects.js";
 import type { Claim, CommittedBatch, WarehouseStore, WarehouseTransaction } from "../roles.js";
 import { flagStateSql, mergeStateSql } from "../state-merge.js";
+import { subjectIndexSql } from "../subject-index.js";
 import { type BigQueryDatasets, loadLine, loadSchema, refOf, silverLoadLine } from "./ddl.js";
 
 function httpCode(err: unknown): number | undefined {
@@ -150,6 +153,17 @@ export class BigQueryStore implements WarehouseStore {
     return rows.map((r) => ({ kid: r.kid, subjectRef: r.ref, wrappedKey: Buffer.from(r.w, "base64"), createdAtMs: Number(r.ms) }));
   }
 
+  async erasedSubjects(refs: readonly string[]): Promise<Set<string>> {
+    if (refs.length === 0) return new Set();
+    const rows = await this.select<{ ref: string }>(
+      `SELECT subject_ref AS ref FROM ${refOf(this.datasets, ERASED_SUBJECTS)} WHERE subject_ref IN UNNEST(@refs)`,
+      {
+        refs: [...refs],
+      },
+    );
+    return new Set(rows.map((r) => r.ref));
+  }
+
   async begin(name?: string): Promise<BigQueryTransaction> {
     if (!name) throw new Error("a BigQuery batch needs a deterministic name (window and shard), so a retry finds it");
     return new BigQueryTransaction(this, { id: batchIdOf(name), name });
@@ -237,6 +251,7 @@ export class BigQueryTransaction implements WarehouseTransaction {
         const flag = flagStateSql("bigquery", rules, fresh, refOf(this.d, rules.table));
         if (flag) this.statements.push(flag + ";");
       }
+      this.statements.push(subjectIndexSql("bigquery", domain, fresh, refOf(this.d, SUBJECT_INDEX), "CAST(@batch_id AS INT64)") + ";");
       const cols = table.columns.map((c) => c.name).join(", ");
       this.statements.push(
         `MERGE ${refOf(this.d, table)} T USING ${staging} S\n  ON T.event_id = S.event_id AND T.event_date IN UNNEST(@${dates})\n  WHEN NOT MATCHED THEN INSERT (${cols}) VALUES (${cols});`,

@@ -10,7 +10,8 @@
  *   of one of those. Everything else (writes, DDL, ATTACH, COPY, SET, PRAGMA,
  *   INSTALL/LOAD, CALL, CHECKPOINT, transactions, several statements) is
  *   refused before it is bound;
- * - it never reads key material: a statement that names `ops.subject_keys`,
+ * - it never reads key material: a statement that names `ops.subject_keys`
+ *   or `ops.privacy_requests`,
  *   or calls a table function outside a short list of read-only ones (so no
  *   `query()`/`query_table()` that would run SQL text this check never saw,
  *   no `enable_logging()`/`checkpoint()` that change the database), is refused;
@@ -61,8 +62,8 @@ const TABLE_FUNCTIONS = new Set([
 /** Scalar functions with an effect beyond their result, or that run SQL text. */
 const FORBIDDEN_FUNCTIONS = new Set(["nextval", "currval", "setseed", "write_log", "query", "query_table", "json_execute_serialized_sql"]);
 
-/** The table that holds every subject's wrapped data key. */
-const KEY_TABLE = "subject_keys";
+/** Tables that hold key material: every subject's wrapped data key, and queued requests' encrypted identifiers. */
+const KEY_TABLES = ["subject_keys", "privacy_requests"];
 
 function refuse(what: string): never {
   throw new QueryRefused(`only one read-only statement is allowed per query (${READ_ONLY_STATEMENTS}); got ${what}`);
@@ -104,13 +105,10 @@ function checkTree(node: unknown): void {
   if (node === null || typeof node !== "object") return;
   const o = node as Record<string, unknown>;
   // Any table, CTE or SHOW/DESCRIBE/SUMMARIZE target whose name contains the key table's: a CTE of that name is refused too.
-  if (
-    (o.type === "BASE_TABLE" || o.type === "SHOW_REF") &&
-    String(o.table_name ?? "")
-      .toLowerCase()
-      .includes(KEY_TABLE)
-  ) {
-    throw new QueryRefused(`ops.${KEY_TABLE} holds key material and cannot be queried (not even counted or described)`);
+  const named = o.type === "BASE_TABLE" || o.type === "SHOW_REF" ? String(o.table_name ?? "").toLowerCase() : "";
+  const keyTable = named && KEY_TABLES.find((t) => named.includes(t));
+  if (keyTable) {
+    throw new QueryRefused(`ops.${keyTable} holds key material and cannot be queried (not even counted or described)`);
   }
   if (o.type === "TABLE_FUNCTION") {
     const fn = o.function as Record<string, unknown> | undefined;

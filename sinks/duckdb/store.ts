@@ -18,6 +18,7 @@ import {
   type DriftCount,
   type NewSubjectKey,
   type StoredSubjectKey,
+  SUBJECT_INDEX,
 } from "../../schemas/ops.js";
 import { DOMAINS, type Domain } from "../../schemas/registry.js";
 import { EVENT_TABLES } from "../../schemas/silver.js";
@@ -25,6 +26,7 @@ import { STATE_RULES } from "../../schemas/state.js";
 import { qualified } from "../../schemas/table.js";
 import type { Claim, CommittedBatch, WarehouseStore, WarehouseTransaction } from "../roles.js";
 import { flagStateSql, mergeStateSql } from "../state-merge.js";
+import { subjectIndexSql } from "../subject-index.js";
 import type { SilverRow } from "../../transforms/to-silver.js";
 import { appendRows } from "./appender.js";
 import { allDdl, missingColumnsDdl } from "./ddl.js";
@@ -197,6 +199,14 @@ export class DuckDbStore implements WarehouseStore {
     }));
   }
 
+  async erasedSubjects(refs: readonly string[]): Promise<Set<string>> {
+    if (refs.length === 0) return new Set();
+    const rows = await this.query(`SELECT subject_ref FROM ops.erased_subjects WHERE subject_ref IN (SELECT unnest(string_split($refs, ',')))`, {
+      refs: refs.join(","),
+    });
+    return new Set(rows.map((r) => r.subject_ref as string));
+  }
+
   /** Starts a batch transaction. Exactly one may be open at a time. */
   async begin(name?: string): Promise<DuckDbTransaction> {
     const id = this.nextBatchId++;
@@ -250,6 +260,7 @@ export class DuckDbTransaction implements WarehouseTransaction {
       appender.flushSync();
       appender.closeSync();
       await this.conn.run(`INSERT INTO ${qualified(table)} SELECT * FROM ${STAGE(domain)}`);
+      await this.conn.run(subjectIndexSql("duckdb", domain, STAGE(domain), qualified(SUBJECT_INDEX), "$batch"), { batch: this.batch.id });
       touched.add(domain);
     }
     for (const rules of STATE_RULES) {

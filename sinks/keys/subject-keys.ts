@@ -64,28 +64,69 @@ export function newKid(): string {
 /** How long a person's data key encrypts new data before a new one is made (the old ones stay, for the data they encrypted). */
 export const DEFAULT_KEY_ROTATION_MS = 90 * 86_400_000;
 
+export interface KeyringOptions {
+  /** How long a person's key encrypts new data before a new one is made. */
+  rotationMs?: number;
+  /**
+   * How long a cached key is trusted before the store is asked again: an
+   * erasure run by another process (on BigQuery) reaches this one within it.
+   * Unbounded by default: locally one process owns the store, and an erasure
+   * it runs calls `forget`.
+   */
+  cacheTtlMs?: number;
+  now?: () => number;
+}
+
+interface Cached {
+  /** null: the person is erased (permanent). */
+  key: SubjectKey | null;
+  createdAtMs: number;
+  cachedAtMs: number;
+}
+
 export class SubjectKeyring implements KeyStore {
-  /** The current key of each person, by reference, with when it was made. */
-  private readonly cache = new Map<string, { key: SubjectKey; createdAtMs: number }>();
-  private pending = new Map<string, { key: SubjectKey; createdAtMs: number }>();
+  /** The current key of each person, by reference, with when it was made (or null for an erased person). */
+  private readonly cache = new Map<string, Cached>();
+  private pending = new Map<string, Cached>();
+  private readonly rotationMs: number;
+  private readonly cacheTtlMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly kek: KeyWrapper,
-    private readonly rotationMs = DEFAULT_KEY_ROTATION_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
+    opts: KeyringOptions = {},
+  ) {
+    this.rotationMs = opts.rotationMs ?? DEFAULT_KEY_ROTATION_MS;
+    this.cacheTtlMs = opts.cacheTtlMs ?? Infinity;
+    this.now = opts.now ?? Date.now;
+  }
 
   private current(entry: { createdAtMs: number } | undefined): boolean {
     return entry !== undefined && this.now() - entry.createdAtMs < this.rotationMs;
   }
 
+  private usable(entry: Cached | undefined): entry is Cached {
+    if (entry === undefined || this.now() - entry.cachedAtMs >= this.cacheTtlMs) return false;
+    return entry.key === null || this.current(entry);
+  }
+
   async resolve(refs: readonly string[], warehouse: WarehouseStore): Promise<ResolvedKeys> {
-    const keys = new Map<string, SubjectKey>();
-    const missing: string[] = [];
+    const keys = new Map<string, SubjectKey | null>();
+    let missing: string[] = [];
     for (const ref of new Set(refs)) {
       const c = this.cache.get(ref);
-      if (this.current(c)) keys.set(ref, c!.key);
+      if (this.usable(c)) keys.set(ref, c.key);
       else missing.push(ref);
+    }
+    const at = this.now();
+    if (missing.length) {
+      // Erased people first: they get no key, ever.
+      const erased = await warehouse.erasedSubjects(missing);
+      for (const ref of erased) {
+        this.cache.set(ref, { key: null, createdAtMs: at, cachedAtMs: at });
+        keys.set(ref, null);
+      }
+      missing = missing.filter((ref) => !erased.has(ref));
     }
     // The newest stored key of each, unless it is due for rotation.
     const newest = new Map<string, StoredSubjectKey>();
@@ -96,15 +137,14 @@ export class SubjectKeyring implements KeyStore {
     const usable = [...newest.values()].filter((k) => this.current(k));
     const clear = await this.kek.unwrapAll(usable.map((k) => k.wrappedKey));
     usable.forEach((k, i) => {
-      const entry = { key: { kid: k.kid, key: clear[i]! }, createdAtMs: k.createdAtMs };
+      const entry = { key: { kid: k.kid, key: clear[i]! }, createdAtMs: k.createdAtMs, cachedAtMs: at };
       this.cache.set(k.subjectRef, entry);
       keys.set(k.subjectRef, entry.key);
     });
     const fresh = missing.filter((ref) => !keys.has(ref));
     const made = fresh.map((ref) => ({ ref, key: { kid: newKid(), key: randomBytes(32) } }));
     const wrapped = await this.kek.wrapAll(made.map((m) => m.key.key));
-    const at = this.now();
-    this.pending = new Map(made.map((m) => [m.ref, { key: m.key, createdAtMs: at }]));
+    this.pending = new Map(made.map((m) => [m.ref, { key: m.key, createdAtMs: at, cachedAtMs: at }]));
     for (const m of made) keys.set(m.ref, m.key);
     const created: NewSubjectKey[] = made.map((m, i) => ({ kid: m.key.kid, subjectRef: m.ref, wrappedKey: wrapped[i]!, kekId: this.kek.id }));
     return { keys, created };
@@ -113,5 +153,12 @@ export class SubjectKeyring implements KeyStore {
   committed(): void {
     for (const [ref, entry] of this.pending) this.cache.set(ref, entry);
     this.pending = new Map();
+  }
+
+  forget(refs: readonly string[]): void {
+    for (const ref of refs) {
+      this.cache.delete(ref);
+      this.pending.delete(ref);
+    }
   }
 }

@@ -157,6 +157,8 @@ const RULES: Record<string, Rule> = {
     return `ARRAY(${e.query(c.args[0]!)})`;
   },
   ARRAY_LENGTH: same("len"),
+  // NULL when any array is NULL; DuckDB's list_concat would skip it.
+  ARRAY_CONCAT: (c, e) => (only(c, e, {}), arity(c, e, 1, 1000), nullIfAnyNull(c, e, "list_concat")),
   // Conditionals.
   IF: (c, e) => {
     only(c, e, {});
@@ -183,6 +185,8 @@ const RULES: Record<string, Rule> = {
   ENDS_WITH: same("ends_with", {}, 2),
   REPLACE: same("replace", {}, 3),
   REGEXP_CONTAINS: same("regexp_matches", {}, 2),
+  // Without a capturing group both return every whole match.
+  REGEXP_EXTRACT_ALL: same("regexp_extract_all", {}, 2),
   REGEXP_REPLACE: (c, e) => (only(c, e, {}), arity(c, e, 3), `regexp_replace(${args(c, e)}, 'g')`),
   TO_BASE64: same("to_base64"),
   FROM_BASE64: same("from_base64"),
