@@ -68,22 +68,24 @@ function render(d) {
           const v = document.createElement("span");
           v.setAttribute("data-figure", "revenue.net");
           v.setAttribute("data-key", t.currency);
+          v.setAttribute("data-value", String(t.net_minor));
           v.textContent = fmtMoney(t.net_minor, t.currency);
           li.append(v);
           return li;
         })
       : [Object.assign(document.createElement("li"), { textContent: "no orders in this range" })]),
   );
-  setFigure("orders.total", fmtInt(d.revenue.totals.reduce((s, t) => s + t.orders, 0)));
+  const orders = d.revenue.totals.reduce((s, t) => s + t.orders, 0);
+  setFigure("orders.total", fmtInt(orders), undefined, orders);
   fillTable(
     "revenue",
     d.revenue.totals,
     [
       ["currency", (t) => t.currency],
-      ["orders", (t) => fmtInt(t.orders), "num"],
-      ["gross", (t) => fmtMoney(t.gross_minor, t.currency), "num"],
-      ["refunds", (t) => fmtMoney(t.refunds_minor, t.currency), "num"],
-      ["net", (t) => fmtMoney(t.net_minor, t.currency), "num"],
+      ["orders", (t) => fmtInt(t.orders), "num", (t) => t.orders],
+      ["gross", (t) => fmtMoney(t.gross_minor, t.currency), "num", (t) => t.gross_minor],
+      ["refunds", (t) => fmtMoney(t.refunds_minor, t.currency), "num", (t) => t.refunds_minor],
+      ["net", (t) => fmtMoney(t.net_minor, t.currency), "num", (t) => t.net_minor],
     ],
     (t) => t.currency,
   );
@@ -98,13 +100,13 @@ function render(d) {
   );
 
   const f = d.funnel;
-  setFigure("funnel.conversion_rate", fmtRate(f.conversion_rate));
+  setFigure("funnel.conversion_rate", fmtRate(f.conversion_rate), undefined, f.conversion_rate);
   fillTable(
     "funnel",
     FUNNEL,
     [
       ["step", ([, label]) => label],
-      ["sessions", ([k]) => fmtInt(f[k]), "num"],
+      ["sessions", ([k]) => fmtInt(f[k]), "num", ([k]) => f[k]],
       ["share", ([k]) => fmtRate(f.sessions > 0 ? f[k] / f.sessions : null), "num"],
     ],
     ([k]) => k,
@@ -116,8 +118,8 @@ function render(d) {
   );
 
   const a = d.abandonment;
-  setFigure("abandonment.rate", fmtRate(a.abandonment_rate));
-  for (const k of ["carts", "ordered", "abandoned", "open"]) setFigure(`abandonment.${k}`, fmtInt(a[k]));
+  setFigure("abandonment.rate", fmtRate(a.abandonment_rate), undefined, a.abandonment_rate);
+  for (const k of ["carts", "ordered", "abandoned", "open"]) setFigure(`abandonment.${k}`, fmtInt(a[k]), undefined, a[k]);
   const byDay = new Map(a.daily.map((r) => [r.date, r]));
   updateChart(abandonmentChart, days, [
     { label: "ordered", data: days.map((day) => byDay.get(day)?.ordered ?? 0) },
@@ -127,16 +129,17 @@ function render(d) {
 
   const ok = d.payments.reduce((s, p) => s + p.succeeded, 0);
   const ko = d.payments.reduce((s, p) => s + p.failed, 0);
-  setFigure("payments.success_rate", fmtRate(ok + ko > 0 ? ok / (ok + ko) : null));
+  const success = ok + ko > 0 ? ok / (ok + ko) : null;
+  setFigure("payments.success_rate", fmtRate(success), undefined, success);
   fillTable(
     "payments",
     d.payments,
     [
       ["gateway", (p) => p.gateway],
-      ["initiated", (p) => fmtInt(p.initiated), "num"],
-      ["succeeded", (p) => fmtInt(p.succeeded), "num"],
-      ["failed", (p) => fmtInt(p.failed), "num"],
-      ["success_rate", (p) => fmtRate(p.success_rate), "num"],
+      ["initiated", (p) => fmtInt(p.initiated), "num", (p) => p.initiated],
+      ["succeeded", (p) => fmtInt(p.succeeded), "num", (p) => p.succeeded],
+      ["failed", (p) => fmtInt(p.failed), "num", (p) => p.failed],
+      ["success_rate", (p) => fmtRate(p.success_rate), "num", (p) => p.success_rate],
     ],
     (p) => p.gateway,
   );
@@ -151,10 +154,10 @@ function render(d) {
     d.top_products,
     [
       ["product_id", (p) => p.product_id],
-      ["units", (p) => fmtInt(p.units), "num"],
-      ["orders", (p) => fmtInt(p.orders), "num"],
-      ["views", (p) => fmtInt(p.views), "num"],
-      ["adds_to_cart", (p) => fmtInt(p.adds_to_cart), "num"],
+      ["units", (p) => fmtInt(p.units), "num", (p) => p.units],
+      ["orders", (p) => fmtInt(p.orders), "num", (p) => p.orders],
+      ["views", (p) => fmtInt(p.views), "num", (p) => p.views],
+      ["adds_to_cart", (p) => fmtInt(p.adds_to_cart), "num", (p) => p.adds_to_cart],
     ],
     (p) => p.product_id,
   );
@@ -163,9 +166,9 @@ function render(d) {
     d.top_searches,
     [
       ["query", (s) => s.query],
-      ["searches", (s) => fmtInt(s.searches), "num"],
-      ["sessions", (s) => fmtInt(s.sessions), "num"],
-      ["zero_results", (s) => fmtInt(s.zero_results), "num"],
+      ["searches", (s) => fmtInt(s.searches), "num", (s) => s.searches],
+      ["sessions", (s) => fmtInt(s.sessions), "num", (s) => s.sessions],
+      ["zero_results", (s) => fmtInt(s.zero_results), "num", (s) => s.zero_results],
     ],
     (s) => s.query,
   );
@@ -174,8 +177,8 @@ function render(d) {
     d.zero_result_searches,
     [
       ["query", (s) => s.query],
-      ["searches", (s) => fmtInt(s.searches), "num"],
-      ["sessions", (s) => fmtInt(s.sessions), "num"],
+      ["searches", (s) => fmtInt(s.searches), "num", (s) => s.searches],
+      ["sessions", (s) => fmtInt(s.sessions), "num", (s) => s.sessions],
     ],
     (s) => s.query,
   );

@@ -62,22 +62,36 @@ export function el(tag, attrs = {}, text) {
   return node;
 }
 
-/** Sets the text of the one element `[data-figure=name]` (and `[data-key=key]` when given). */
-export function setFigure(name, text, key) {
+/** The raw value of a figure as `data-value` reads it: a number unrounded, a string as is, "" for none. */
+function rawValue(value) {
+  return value === null || value === undefined ? "" : String(value);
+}
+
+/**
+ * Sets the text of the one element `[data-figure=name]` (and `[data-key=key]` when given) and, when `value` is
+ * given, its `data-value` (the unformatted figure: what the browser tests compare).
+ */
+export function setFigure(name, text, key, ...value) {
   const sel = key === undefined ? `[data-figure="${name}"]:not([data-key])` : `[data-figure="${name}"][data-key="${CSS.escape(key)}"]`;
-  for (const node of document.querySelectorAll(sel)) node.textContent = text;
+  for (const node of document.querySelectorAll(sel)) {
+    node.textContent = text;
+    if (value.length) node.setAttribute("data-value", rawValue(value[0]));
+  }
 }
 
 /**
  * Replaces the rows of `<tbody data-table=name>`: one `<tr data-key>` per row, one `<td data-field>` per
- * column; `columns` are `[field, text(row), className?]`.
+ * column; `columns` are `[field, text(row), className?, value(row)?]`, `value` giving the cell's `data-value`.
  */
 export function fillTable(name, rows, columns, keyOf, emptyText = "nothing in this range") {
   const body = document.querySelector(`tbody[data-table="${name}"]`);
   const trs = rows.map((row) => {
     const tr = el("tr", { "data-key": String(keyOf(row)) });
-    for (const [field, text, className] of columns) {
-      const td = el("td", { "data-field": field, ...(className ? { class: typeof className === "function" ? className(row) : className } : {}) }, text(row));
+    for (const [field, text, className, value] of columns) {
+      const attrs = { "data-field": field };
+      if (className) attrs.class = typeof className === "function" ? className(row) : className;
+      if (value) attrs["data-value"] = rawValue(value(row));
+      const td = el("td", attrs, text(row));
       tr.append(td);
     }
     return tr;

@@ -32,15 +32,18 @@ const latencyChart = chart("latency", {
 
 function render(d) {
   document.querySelector("[data-unwired]").hidden = d.metrics_wired;
-  setFigure("window_seconds", String(d.window_seconds));
-  setFigure("throughput.events_per_s", fmtInt(d.throughput.events_per_s));
-  setFigure("backlog.messages", fmtInt(d.backlog.reduce((s, b) => s + b.messages, 0)));
+  setFigure("window_seconds", String(d.window_seconds), undefined, d.window_seconds);
+  setFigure("throughput.events_per_s", fmtInt(d.throughput.events_per_s), undefined, d.throughput.events_per_s);
+  const backlog = d.backlog.reduce((s, b) => s + b.messages, 0);
+  setFigure("backlog.messages", fmtInt(backlog), undefined, backlog);
   const ages = d.backlog.map((b) => b.oldest_unacked_age_seconds).filter((a) => a !== null);
-  setFigure("backlog.oldest_unacked_age", ages.length ? fmtSeconds(Math.max(...ages)) : "n/a");
-  setFigure("dead_letters.total", fmtInt(d.dead_letters.reduce((s, r) => s + r.total, 0)));
-  setFigure("pans_redacted", fmtInt(d.pans_redacted));
+  const oldest = ages.length ? Math.max(...ages) : null;
+  setFigure("backlog.oldest_unacked_age", fmtSeconds(oldest), undefined, oldest);
+  const dead = d.dead_letters.reduce((s, r) => s + r.total, 0);
+  setFigure("dead_letters.total", fmtInt(dead), undefined, dead);
+  setFigure("pans_redacted", fmtInt(d.pans_redacted), undefined, d.pans_redacted);
   const firing = d.alerts.filter((a) => a.state === "firing");
-  setFigure("alerts.firing", d.alerts_wired ? String(firing.length) : "n/a");
+  setFigure("alerts.firing", d.alerts_wired ? String(firing.length) : "n/a", undefined, d.alerts_wired ? firing.length : null);
   document.querySelector(".kpi.alerts").classList.toggle("firing", firing.length > 0);
 
   const outcomes = [...new Set(d.throughput.series.flatMap((s) => Object.keys(s.by_outcome)))].sort();
@@ -64,8 +67,8 @@ function render(d) {
     d.backlog,
     [
       ["subscription", (b) => b.subscription],
-      ["messages", (b) => fmtInt(b.messages), "num"],
-      ["oldest_unacked_age", (b) => fmtSeconds(b.oldest_unacked_age_seconds), "num"],
+      ["messages", (b) => fmtInt(b.messages), "num", (b) => b.messages],
+      ["oldest_unacked_age", (b) => fmtSeconds(b.oldest_unacked_age_seconds), "num", (b) => b.oldest_unacked_age_seconds],
     ],
     (b) => b.subscription,
     "no subscription measured yet",
@@ -76,11 +79,11 @@ function render(d) {
     d.latency,
     [
       ["domain", (l) => l.domain],
-      ["e2e_p50", (l) => fmtSeconds(l.e2e_p50), "num"],
-      ["e2e_p99", (l) => fmtSeconds(l.e2e_p99), "num"],
-      ["ingest_p50", (l) => fmtSeconds(l.ingest_p50), "num"],
-      ["ingest_p99", (l) => fmtSeconds(l.ingest_p99), "num"],
-      ["events", (l) => fmtInt(l.events), "num"],
+      ["e2e_p50", (l) => fmtSeconds(l.e2e_p50), "num", (l) => l.e2e_p50],
+      ["e2e_p99", (l) => fmtSeconds(l.e2e_p99), "num", (l) => l.e2e_p99],
+      ["ingest_p50", (l) => fmtSeconds(l.ingest_p50), "num", (l) => l.ingest_p50],
+      ["ingest_p99", (l) => fmtSeconds(l.ingest_p99), "num", (l) => l.ingest_p99],
+      ["events", (l) => fmtInt(l.events), "num", (l) => l.events],
     ],
     (l) => l.domain,
     "no events in the window",
@@ -93,9 +96,9 @@ function render(d) {
       { label: "e2e p99", data: d.latency.map((l) => l.e2e_p99) },
     ],
   );
-  setFigure("batch_commit.p50", fmtSeconds(d.batch_commit.p50));
-  setFigure("batch_commit.p99", fmtSeconds(d.batch_commit.p99));
-  setFigure("batch_commit.batches", fmtInt(d.batch_commit.batches));
+  setFigure("batch_commit.p50", fmtSeconds(d.batch_commit.p50), undefined, d.batch_commit.p50);
+  setFigure("batch_commit.p99", fmtSeconds(d.batch_commit.p99), undefined, d.batch_commit.p99);
+  setFigure("batch_commit.batches", fmtInt(d.batch_commit.batches), undefined, d.batch_commit.batches);
 
   fillTable(
     "alerts",
@@ -103,8 +106,8 @@ function render(d) {
     [
       ["name", (a) => a.name],
       ["severity", (a) => a.severity],
-      ["state", (a) => a.state, (a) => `badge ${a.state}`],
-      ["since", (a) => (a.since ? ago(a.since) : "")],
+      ["state", (a) => a.state, (a) => `badge ${a.state}`, (a) => a.state],
+      ["since", (a) => (a.since ? ago(a.since) : ""), undefined, (a) => a.since],
       ["summary", (a) => a.summary],
     ],
     (a) => a.name,
@@ -115,9 +118,14 @@ function render(d) {
     d.freshness,
     [
       ["table", (f) => f.table],
-      ["seconds", (f) => fmtSeconds(f.seconds), "num"],
-      ["slo_seconds", (f) => fmtSeconds(f.slo_seconds), "num"],
-      ["status", (f) => (f.within_slo === null ? "n/a" : f.within_slo ? "within SLO" : "breach"), (f) => `badge ${f.within_slo === false ? "firing" : "ok"}`],
+      ["seconds", (f) => fmtSeconds(f.seconds), "num", (f) => f.seconds],
+      ["slo_seconds", (f) => fmtSeconds(f.slo_seconds), "num", (f) => f.slo_seconds],
+      [
+        "status",
+        (f) => (f.within_slo === null ? "n/a" : f.within_slo ? "within SLO" : "breach"),
+        (f) => `badge ${f.within_slo === false ? "firing" : "ok"}`,
+        (f) => (f.within_slo === null ? "" : f.within_slo ? "ok" : "breach"),
+      ],
     ],
     (f) => f.table,
     "no table measured yet",
@@ -127,8 +135,8 @@ function render(d) {
     d.dead_letters,
     [
       ["reason", (r) => r.reason],
-      ["total", (r) => fmtInt(r.total), "num"],
-      ["in_window", (r) => fmtInt(r.in_window), "num"],
+      ["total", (r) => fmtInt(r.total), "num", (r) => r.total],
+      ["in_window", (r) => fmtInt(r.in_window), "num", (r) => r.in_window],
     ],
     (r) => r.reason,
     "none",
@@ -138,7 +146,7 @@ function render(d) {
     d.schema_drift,
     [
       ["event_type", (s) => s.event_type],
-      ["fields", (s) => fmtInt(s.fields), "num"],
+      ["fields", (s) => fmtInt(s.fields), "num", (s) => s.fields],
     ],
     (s) => s.event_type,
     "none",
@@ -154,8 +162,10 @@ function render(d) {
           Object.entries(j.runs)
             .map(([o, n]) => `${o} ${fmtInt(n)}`)
             .join(" · ") || "none",
+        undefined,
+        (j) => JSON.stringify(j.runs),
       ],
-      ["last_success", (j) => ago(j.last_success)],
+      ["last_success", (j) => ago(j.last_success), undefined, (j) => j.last_success],
     ],
     (j) => j.job,
     "no job has run",
@@ -165,7 +175,7 @@ function render(d) {
     d.events,
     [
       ["outcome", (e) => e.outcome],
-      ["total", (e) => fmtInt(e.total), "num"],
+      ["total", (e) => fmtInt(e.total), "num", (e) => e.total],
     ],
     (e) => e.outcome,
     "none yet",
