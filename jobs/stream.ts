@@ -33,6 +33,7 @@ import { OpsSampler } from "./dashboard/ops.js";
 import { dashboardRoutes } from "./dashboard/routes.js";
 import { generateToPubSub } from "./generate.js";
 import { openRuntime } from "./runtime.js";
+import { streamMetrics } from "./stream-metrics.js";
 import { Progress } from "./stream-progress.js";
 
 export interface StreamJobOptions {
@@ -99,8 +100,10 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
     const progress = new Progress();
     let runner: StreamRunner | undefined;
     const totals = (): Counts => runner?.totals ?? noCounts();
-    // The operations page's figures: the metrics registry and the alert state are wired in here.
-    const ops = new OpsSampler({});
+    const source = new PubSubBatchSource(target, { maxStreams: opts.maxStreams, maxOutstanding: Math.max(opts.batchSize * 2, 10_000) });
+    const observed = streamMetrics((sql) => engine.store.queryReadOnly(sql), target.subscription, source);
+    // The operations page samples the registry; the alert state is not wired in yet (the page says so).
+    const ops = new OpsSampler({ metrics: () => observed.metrics.registry.getMetricsAsJSON() });
     await ops.start();
     cleanup.unshift(() => ops.stop());
     // Readers get one read-only statement each, on a connection of its own, to holders of the instance token only.
@@ -112,7 +115,6 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
     cleanup.unshift(() => server.close());
     hooks.onServing?.(dashboardLinks(server.port, server.token));
 
-    const source = new PubSubBatchSource(target, { maxStreams: opts.maxStreams, maxOutstanding: Math.max(opts.batchSize * 2, 10_000) });
     source.start();
     cleanup.unshift(() => source.close());
     runner = new StreamRunner(engine, source, {
@@ -120,6 +122,7 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
       batchSize: opts.batchSize,
       batchWaitMs: opts.batchWaitMs,
       onBatch: (r) => {
+        observed.observe(r);
         progress.record(r);
         hooks.onBatch?.(r);
       },
