@@ -54,11 +54,11 @@ function render(d) {
     form.from.value = d.range.from;
     form.to.value = d.range.to;
   }
-  setFigure("range.from", d.range.from);
-  setFigure("range.to", d.range.to);
-  setFigure("range.days", String(d.range.days));
-  setFigure("latest_date", d.latest_date ?? "none yet");
-  setFigure("search_min_sessions", String(d.search_min_sessions));
+  setFigure("range.from", d.range.from, undefined, d.range.from);
+  setFigure("range.to", d.range.to, undefined, d.range.to);
+  setFigure("range.days", String(d.range.days), undefined, d.range.days);
+  setFigure("latest_date", d.latest_date ?? "none yet", undefined, d.latest_date);
+  setFigure("search_min_sessions", String(d.search_min_sessions), undefined, d.search_min_sessions);
 
   const net = document.querySelector('[data-list="net-revenue"]');
   net.replaceChildren(
