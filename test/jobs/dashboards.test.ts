@@ -33,7 +33,7 @@ if ("skip" in emu && !noBrowser) console.warn(emu.skip);
 
 /** The generated history: 20 000 events from 2026-11-01, one every 12.5 s of event time (about 2.9 days). */
 const HISTORY = { count: 20_000, rate: 0.08, seed: 7, start: "2026-11-01T00:00:00Z" };
-const RANGE = { from: "2026-11-01", to: "2026-11-02" };
+const RANGE = { from: "2026-11-01", to: "2026-11-03" };
 const LIVE = [3000, 2000];
 
 type Row = Record<string, unknown>;
@@ -305,7 +305,7 @@ describe.skipIf(noBrowser !== undefined || "skip" in emu)("dashboards in a brows
       20_000,
     );
     expect(new URL(page.url()).search).toBe(`?from=${RANGE.from}&to=${RANGE.to}`);
-    expect(num(await figure(page, "range.days"))).toBe(2);
+    expect(num(await figure(page, "range.days"))).toBe(3);
     const days = `BETWEEN DATE '${RANGE.from}' AND DATE '${RANGE.to}'`;
 
     const revenueSql = await query(
