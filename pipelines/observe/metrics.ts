@@ -86,6 +86,7 @@ export class PipelineMetrics {
   readonly jobRuns: Counter<"job" | "outcome">;
   readonly jobLastSuccess: Gauge<"job">;
   private sources: MetricSources = {};
+  private jobRunsRead?: Promise<void>;
   private readonly now: () => number;
 
   constructor(opts: MetricsOptions = {}) {
@@ -165,14 +166,16 @@ export class PipelineMetrics {
       labelNames: ["table"],
       registers,
     });
-    // Both job metrics are read from ops.job_runs at once, when the first of them (the counter) is collected.
+    // Both job metrics are read from ops.job_runs at once. prom-client collects the metrics of a registry
+    // concurrently, in registration order: the counter starts the read, the gauge waits for the same one.
     this.jobRuns = new Counter({
       name: "ecom_job_runs_total",
       help: "Runs of a batch job recorded in ops.job_runs, by outcome",
       labelNames: ["job", "outcome"],
       registers,
       async collect() {
-        await self.collectJobRuns();
+        self.jobRunsRead = self.collectJobRuns();
+        await self.jobRunsRead;
       },
     });
     this.jobLastSuccess = new Gauge({
@@ -180,6 +183,10 @@ export class PipelineMetrics {
       help: "finished_at of the job's latest successful run (ops.job_runs), Unix seconds",
       labelNames: ["job"],
       registers,
+      async collect() {
+        await (self.jobRunsRead ?? self.collectJobRuns());
+        self.jobRunsRead = undefined;
+      },
     });
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
 
