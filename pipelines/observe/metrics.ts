@@ -15,6 +15,7 @@
  * cached by its source).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { JOB_NAMES } from "../../schemas/ops.js";
 import { type DOMAINS, EVENT_TYPES, EVENT_TYPE_NAMES, type EventType } from "../../schemas/registry.js";
 import { DEAD_LETTER_REASONS } from "../../transforms/types.js";
 import type { BatchResult } from "../commit.js";
@@ -256,6 +257,8 @@ export class PipelineMetrics {
     if (!stats) return;
     this.jobRuns.reset();
     this.jobLastSuccess.reset();
+    // Every job's series exist from the start at 0, so a job's first failure is an increase, not a new series.
+    for (const job of JOB_NAMES) for (const outcome of ["succeeded", "failed"]) this.jobRuns.inc({ job, outcome }, 0);
     for (const s of stats) {
       this.jobRuns.inc({ job: s.job, outcome: "succeeded" }, s.succeeded);
       this.jobRuns.inc({ job: s.job, outcome: "failed" }, s.failed);
