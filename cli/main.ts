@@ -15,6 +15,7 @@ import { deployCommand } from "./commands/deploy.js";
 import { generateCommand } from "./commands/generate.js";
 import { goldCommand } from "./commands/gold.js";
 import { ingestCommand } from "./commands/ingest.js";
+import { monitoringCommand } from "./commands/monitoring.js";
 import { queryCommand } from "./commands/query.js";
 import { reportCommand } from "./commands/report.js";
 import { schemasCommand } from "./commands/schemas.js";
@@ -37,6 +38,7 @@ deployCommand(program);
 goldCommand(program);
 reportCommand(program);
 dashboardCommand(program);
+monitoringCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // A store's error can echo row values: the terminal gets the redacted form, never the raw text.

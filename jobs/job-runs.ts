@@ -10,7 +10,9 @@
  * Where the row goes: the running instance writes it when one holds the
  * data dir (`POST /job-runs`, token-protected like every route); otherwise
  * the store file itself. A data dir with no store yet records nothing (a
- * job that failed before any data existed). Recording never hides the job's
+ * job that failed before any data existed), nor does a run the keys refused
+ * (keys fail closed: nothing is written to a store whose key files are
+ * unsafe; the error on the terminal and the task's exit code say it). Recording never hides the job's
  * own result or error: a record that cannot be written is reported through
  * `onWarning` and the job's outcome stands.
  */
@@ -23,6 +25,7 @@ import type { JobRunStats } from "../pipelines/observe/metrics.js";
 import { JOB_NAMES, type JobName } from "../schemas/ops.js";
 import { publicErrorMessage } from "../sinks/duckdb/read-only.js";
 import { DuckDbStore } from "../sinks/duckdb/store.js";
+import { KeyError } from "../sinks/keys/local-keys.js";
 import { dataDirPaths } from "../sinks/local-files/data-dir.js";
 
 const MAX_ERROR_CHARS = 2000;
@@ -66,6 +69,7 @@ export async function recordedJob<T>(dataDir: string, job: JobName, work: () => 
   try {
     result = await work();
   } catch (err) {
+    if (err instanceof KeyError) throw err;
     const message = err instanceof Error ? publicErrorMessage(err) : String(err);
     await saveJobRun(dataDir, run("failed", {}, message.slice(0, MAX_ERROR_CHARS)), opts.onWarning);
     throw err;

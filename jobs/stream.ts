@@ -11,7 +11,8 @@
  * Steps:
  *   1. Start the emulator (or check the one given); ensure topic and subscription.
  *   2. Open the runtime with Gold (minute/key tables after every batch, day/hour every 5 s).
- *   3. Serve the instance port: queries, Gold routes, the dashboards, `/status`; say the dashboards' links.
+ *   3. Join the metrics (after Gold); serve the instance port: queries, Gold routes, the dashboards, `/status`,
+ *      `/metrics`, the job runs other processes record; say the dashboards' links.
  *   4. Start the Pub/Sub batch source and the StreamRunner; tick progress.
  *   5. Publish generated traffic (unless disabled).
  *   6. Wait for the stop condition; stop the runner; wait for the generator.
@@ -23,6 +24,8 @@ import { describeBatchError } from "../pipelines/local/batch-errors.js";
 import { faultHook } from "../pipelines/local/fault.js";
 import { serveEngine } from "../pipelines/local/instance.js";
 import { type BatchReport, StreamRunner } from "../pipelines/local/stream-runner.js";
+import { BacklogTracker } from "../pipelines/observe/backlog.js";
+import { freshnessObjectives } from "../pipelines/observe/slo.js";
 import { type Counts, noCounts } from "../schemas/ops.js";
 import { publicErrorMessage } from "../sinks/duckdb/read-only.js";
 import type { GeneratorOptions } from "../sources/dev/generator/index.js";
@@ -32,8 +35,9 @@ import { dashboardLinks } from "./dashboard/links.js";
 import { OpsSampler } from "./dashboard/ops.js";
 import { dashboardRoutes } from "./dashboard/routes.js";
 import { generateToPubSub } from "./generate.js";
+import { jobRunRoutes } from "./job-runs.js";
+import { observeEngine } from "./observe.js";
 import { openRuntime } from "./runtime.js";
-import { streamMetrics } from "./stream-metrics.js";
 import { Progress } from "./stream-progress.js";
 
 export interface StreamJobOptions {
@@ -59,6 +63,10 @@ export interface StreamJobOptions {
   faultBatch?: number;
   /** How often `onProgressLine` is called (default 2000 ms). */
   progressEveryMs?: number;
+  /** The instance port (0 or absent: any free one); a fixed one is what a Prometheus scrape config names. */
+  port?: number;
+  /** Freshness objectives replaced, seconds by table (`--freshness-slo`); the others are pipelines/observe/slo.ts's. */
+  freshnessSlo?: Readonly<Record<string, number>>;
   hooks?: StreamHooks;
 }
 
@@ -97,21 +105,30 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
       engine.close();
     });
 
+    const source = new PubSubBatchSource(target, { maxStreams: opts.maxStreams, maxOutstanding: Math.max(opts.batchSize * 2, 10_000) });
+    const backlog = new BacklogTracker(target.subscription, source);
+    const observed = await observeEngine(engine, { backlog, freshness: freshnessObjectives(opts.freshnessSlo) });
+    const { metrics } = observed;
+
     const progress = new Progress();
     let runner: StreamRunner | undefined;
     const totals = (): Counts => runner?.totals ?? noCounts();
-    const source = new PubSubBatchSource(target, { maxStreams: opts.maxStreams, maxOutstanding: Math.max(opts.batchSize * 2, 10_000) });
-    const observed = streamMetrics((sql) => engine.store.queryReadOnly(sql), target.subscription, source);
     // The operations page samples the registry; the alert state is not wired in yet (the page says so).
-    const ops = new OpsSampler({ metrics: () => observed.metrics.registry.getMetricsAsJSON() });
+    const ops = new OpsSampler({ metrics: () => metrics.registry.getMetricsAsJSON() });
     await ops.start();
     cleanup.unshift(() => ops.stop());
     // Readers get one read-only statement each, on a connection of its own, to holders of the instance token only.
-    const server = await serveEngine(engine, {
-      ...goldRoutes(engine),
-      ...dashboardRoutes({ query: (sql) => engine.store.queryReadOnly(sql), ops }),
-      "GET /status": async () => ({ type: "application/json", body: JSON.stringify(progress.snapshot(totals())) }),
-    });
+    const server = await serveEngine(
+      engine,
+      {
+        ...goldRoutes(engine),
+        ...jobRunRoutes(engine),
+        ...dashboardRoutes({ query: (sql) => engine.store.queryReadOnly(sql), ops }),
+        "GET /status": async () => ({ type: "application/json", body: JSON.stringify(progress.snapshot(totals())) }),
+        "GET /metrics": async () => ({ type: metrics.contentType, body: await metrics.text() }),
+      },
+      { port: opts.port },
+    );
     cleanup.unshift(() => server.close());
     hooks.onServing?.(dashboardLinks(server.port, server.token));
 
@@ -122,7 +139,7 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
       batchSize: opts.batchSize,
       batchWaitMs: opts.batchWaitMs,
       onBatch: (r) => {
-        observed.observe(r);
+        observed.onAcked(r);
         progress.record(r);
         hooks.onBatch?.(r);
       },
@@ -137,7 +154,11 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
     if (opts.generator) {
       const publisher = new EventPublisher(target);
       cleanup.unshift(() => publisher.close());
-      generated = generateToPubSub(publisher, { ...opts.generator, startTime: new Date() }, { count: opts.count, signal: stopGenerating.signal });
+      generated = generateToPubSub(
+        publisher,
+        { ...opts.generator, startTime: new Date() },
+        { count: opts.count, signal: stopGenerating.signal, onAccepted: (id, at) => backlog.publishedMessage(id, at) },
+      );
       if (opts.durationSeconds !== undefined) setTimeout(() => stopGenerating.abort(), opts.durationSeconds * 1000).unref();
     }
 

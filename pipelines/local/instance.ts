@@ -59,6 +59,11 @@ export function instanceFile(dataDir: string): string {
   return path.join(dataDir, "ecom.instance.json");
 }
 
+/** The access token alone (0600), for a scraper's `authorization.credentials_file`; Prometheus reads it at every scrape. */
+export function tokenFile(dataDir: string): string {
+  return path.join(dataDir, "ecom.token");
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -133,7 +138,12 @@ function admit(req: http.IncomingMessage, url: URL, port: number, token: string,
 }
 
 /** Serves `POST /query` (SQL in the body, JSON rows out) and the given extra routes, to holders of the token only. */
-export async function serveInstance(dataDir: string, query: QueryFn, routes: Routes = {}): Promise<{ port: number; token: string; close(): Promise<void> }> {
+export async function serveInstance(
+  dataDir: string,
+  query: QueryFn,
+  routes: Routes = {},
+  opts: { port?: number } = {},
+): Promise<{ port: number; token: string; close(): Promise<void> }> {
   const token = randomBytes(32).toString("base64url");
   let port = 0;
   const server = http.createServer((req, res) => {
@@ -188,23 +198,30 @@ export async function serveInstance(dataDir: string, query: QueryFn, routes: Rou
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      reject(err.code === "EADDRINUSE" ? new Error(`port ${opts.port} on 127.0.0.1 is in use; choose another --port, or 0 for any free one`) : err),
+    );
+    server.listen(opts.port ?? 0, "127.0.0.1", resolve);
+  });
   port = (server.address() as { port: number }).port;
   const info: InstanceInfo = { pid: process.pid, port, startedAt: new Date().toISOString(), token };
   writePrivateFileAtomic(instanceFile(dataDir), JSON.stringify(info) + "\n");
+  writePrivateFileAtomic(tokenFile(dataDir), token);
   return {
     port,
     token,
     close: async () => {
       fs.rmSync(instanceFile(dataDir), { force: true });
+      fs.rmSync(tokenFile(dataDir), { force: true });
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
 
 /** Serves an open Engine: `POST /query` through its store's read-only guard (a connection per query), plus `routes`. */
-export function serveEngine(engine: Engine, routes: Routes = {}): ReturnType<typeof serveInstance> {
-  return serveInstance(engine.dataDir, (sql) => engine.store.queryReadOnly(sql), routes);
+export function serveEngine(engine: Engine, routes: Routes = {}, opts: { port?: number } = {}): ReturnType<typeof serveInstance> {
+  return serveInstance(engine.dataDir, (sql) => engine.store.queryReadOnly(sql), routes, opts);
 }
 
 /** A request to the running instance, with its token. */

@@ -15,6 +15,7 @@
  * cached by its source).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { JOB_NAMES } from "../../schemas/ops.js";
 import { type DOMAINS, EVENT_TYPES, EVENT_TYPE_NAMES, type EventType } from "../../schemas/registry.js";
 import { DEAD_LETTER_REASONS } from "../../transforms/types.js";
 import type { BatchResult } from "../commit.js";
@@ -86,6 +87,7 @@ export class PipelineMetrics {
   readonly jobRuns: Counter<"job" | "outcome">;
   readonly jobLastSuccess: Gauge<"job">;
   private sources: MetricSources = {};
+  private jobRunsRead?: Promise<void>;
   private readonly now: () => number;
 
   constructor(opts: MetricsOptions = {}) {
@@ -165,14 +167,16 @@ export class PipelineMetrics {
       labelNames: ["table"],
       registers,
     });
-    // Both job metrics are read from ops.job_runs at once, when the first of them (the counter) is collected.
+    // Both job metrics are read from ops.job_runs at once. prom-client collects the metrics of a registry
+    // concurrently, in registration order: the counter starts the read, the gauge waits for the same one.
     this.jobRuns = new Counter({
       name: "ecom_job_runs_total",
       help: "Runs of a batch job recorded in ops.job_runs, by outcome",
       labelNames: ["job", "outcome"],
       registers,
       async collect() {
-        await self.collectJobRuns();
+        self.jobRunsRead = self.collectJobRuns();
+        await self.jobRunsRead;
       },
     });
     this.jobLastSuccess = new Gauge({
@@ -180,6 +184,10 @@ export class PipelineMetrics {
       help: "finished_at of the job's latest successful run (ops.job_runs), Unix seconds",
       labelNames: ["job"],
       registers,
+      async collect() {
+        await (self.jobRunsRead ?? self.collectJobRuns());
+        self.jobRunsRead = undefined;
+      },
     });
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
 
@@ -249,6 +257,8 @@ export class PipelineMetrics {
     if (!stats) return;
     this.jobRuns.reset();
     this.jobLastSuccess.reset();
+    // Every job's series exist from the start at 0, so a job's first failure is an increase, not a new series.
+    for (const job of JOB_NAMES) for (const outcome of ["succeeded", "failed"]) this.jobRuns.inc({ job, outcome }, 0);
     for (const s of stats) {
       this.jobRuns.inc({ job: s.job, outcome: "succeeded" }, s.succeeded);
       this.jobRuns.inc({ job: s.job, outcome: "failed" }, s.failed);
