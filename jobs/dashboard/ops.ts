@@ -20,6 +20,7 @@
  * types, reasons, domains, tables, jobs), never event data.
  */
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
+import type { Alert } from "../../pipelines/observe/alert-eval.js";
 
 /** The metric names the page reads (the metrics registry exports them; infra/monitoring uses the same). */
 export const OPS_METRICS = {
@@ -49,6 +50,19 @@ export interface AlertState {
   /** When it started to hold (ISO time), if known. */
   since: string | null;
   summary: string;
+}
+
+/** The page's rows for the alerts an AlertEvaluator holds (pending or firing), firing first. */
+export function alertStatesOf(alerts: readonly Alert[]): AlertState[] {
+  return alerts
+    .map((a) => ({
+      name: a.labels.alertname ?? "",
+      severity: a.labels.severity ?? "",
+      state: a.state,
+      since: new Date(a.activeSince).toISOString(),
+      summary: a.annotations.summary,
+    }))
+    .sort((a, b) => (a.state === b.state ? a.name.localeCompare(b.name) : a.state === "firing" ? -1 : 1));
 }
 
 /** Where the page's figures come from; either may be missing (then the page says it is not wired). */
