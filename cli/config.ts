@@ -107,6 +107,7 @@ const ENV: Record<string, string> = {
   ECOM_MAX_STREAMS: "maxStreams",
   ECOM_PARSE_THREADS: "parseThreads",
   ECOM_LOG_LEVEL: "logLevel",
+  ECOM_PORT: "port",
   ECOM_FAULT_AT: "faultAt",
   ECOM_FAULT_BATCH: "faultBatch",
   // `ecom retention run`

@@ -9,12 +9,14 @@ import { Command } from "commander";
 import { InputError } from "../jobs/errors.js";
 import { publicErrorMessage } from "../sinks/duckdb/read-only.js";
 import { UsageError } from "./config.js";
+import { dashboardCommand } from "./commands/dashboard.js";
 import { deadLettersCommand } from "./commands/dead-letters.js";
 import { deployCommand } from "./commands/deploy.js";
 import { generateCommand } from "./commands/generate.js";
 import { goldCommand } from "./commands/gold.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { privacyCommand } from "./commands/privacy.js";
+import { monitoringCommand } from "./commands/monitoring.js";
 import { queryCommand } from "./commands/query.js";
 import { reportCommand } from "./commands/report.js";
 import { retentionCommand } from "./commands/retention.js";
@@ -39,6 +41,8 @@ goldCommand(program);
 reportCommand(program);
 privacyCommand(program);
 retentionCommand(program);
+dashboardCommand(program);
+monitoringCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // A store's error can echo row values: the terminal gets the redacted form, never the raw text.

@@ -10,6 +10,7 @@ import { replayDeadLettersJob } from "../../jobs/replay-dead-letters.js";
 import { EVENT_TYPE_NAMES, type EventType } from "../../schemas/registry.js";
 import { DEAD_LETTER_REASONS } from "../../transforms/types.js";
 import { configSchema, oneOf, parseOptions, wholeNumber } from "../config.js";
+import { warn } from "../log.js";
 import { formatTable } from "../format-table.js";
 
 const reason = oneOf(DEAD_LETTER_REASONS);
@@ -53,7 +54,7 @@ export function deadLettersCommand(program: Command): void {
     .option("--json", "print a JSON summary as the last stdout line")
     .action(async (flags: Record<string, unknown>) => {
       const o = parseOptions(replayOptions, flags);
-      const s = await replayDeadLettersJob(o.dataDir, { reason: o.reason, eventType: o.type, limit: o.limit });
+      const s = await replayDeadLettersJob(o.dataDir, { reason: o.reason, eventType: o.type, limit: o.limit }, warn);
       process.stdout.write(
         o.json
           ? JSON.stringify(s) + "\n"

@@ -74,6 +74,7 @@ export function ingestCommand(program: Command): void {
         faultAt: o.faultAt,
         faultBatch: o.faultBatch,
         onBatch: (b: object) => log.info(b, "batch committed"),
+        onWarning: (w: string) => log.warn(w),
       };
       const t0 = performance.now();
       const summary = o.bronze

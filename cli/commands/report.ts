@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { type Report, formatMoney, percent, reportJob } from "../../jobs/gold-report.js";
 import { configSchema, isoDate, parseOptions, todayUtc } from "../config.js";
+import { warn } from "../log.js";
 import { formatTable } from "../format-table.js";
 
 export const reportOptions = configSchema.pick({ dataDir: true }).extend({
@@ -22,7 +23,7 @@ export function reportCommand(program: Command): void {
     .option("--json", "print the report as JSON")
     .action(async (flags: Record<string, unknown>) => {
       const o = parseOptions(reportOptions, flags);
-      const report = await reportJob(o.dataDir, o.date);
+      const report = await reportJob(o.dataDir, o.date, warn);
       process.stdout.write(o.json ? JSON.stringify(report) + "\n" : renderReport(report));
     });
 }

@@ -23,6 +23,7 @@ import { addCounts, noCounts } from "../../schemas/ops.js";
 import type { RawMessage } from "../../transforms/types.js";
 import type { Engine } from "./engine.js";
 import type { BatchResult } from "../commit.js";
+import { mergeBreakdowns } from "../observe/breakdown.js";
 
 export interface DeliveryPolicy {
   /** Failed commits a message may take part in before it is set aside. */
@@ -138,7 +139,7 @@ function describeFailure(err: Error | undefined, attempts: number): string {
 export function mergeResults(results: readonly BatchResult[]): BatchResult | undefined {
   if (results.length <= 1) return results[0];
   const last = results[results.length - 1]!;
-  const merged: BatchResult = { ...last, ...noCounts(), phases: {}, perDomain: {} };
+  const merged: BatchResult = { ...last, ...noCounts(), ...mergeBreakdowns(results), phases: {}, perDomain: {} };
   let lo = Infinity;
   let hi = -Infinity;
   for (const r of results) {
