@@ -152,16 +152,19 @@ export function pseudonymiseSql(d: StateDialect, t: ErasureTable, ref: TableRef)
   return `UPDATE ${ref(t.table)} SET ${sets.join(", ")} WHERE ${partitionFilter(d, t)} AND (${touched.join(" OR ")})`;
 }
 
-/** Rows of `t` in the person's partitions that still hold one of their tokens or session ids (the verification's count). */
-export function residueSql(d: StateDialect, t: ErasureTable, ref: TableRef): string {
+/**
+ * Rows of `t` that still hold a token or session id of the person (the
+ * verification's count): in the identity and session columns of every row,
+ * and in the texts and JSON of the person's partitions (the subject index
+ * records every partition whose texts hold one of their tokens), or of every
+ * row when `full`.
+ */
+export function residueSql(d: StateDialect, t: ErasureTable, ref: TableRef, full = false): string {
   const c = t.columns;
-  const held = [
-    ...c.identity.map((n) => inMap(d, n)),
-    ...(c.session ? [inMap(d, c.session)] : []),
-    ...c.freeText.map((n) => textMatches(d, n, false)),
-    ...c.json.map((n) => textMatches(d, n, true)),
-  ];
-  return `SELECT COUNT(*) AS n FROM ${ref(t.table)} WHERE ${held.join(" OR ")}`;
+  const ids = [...c.identity.map((n) => inMap(d, n)), ...(c.session ? [inMap(d, c.session)] : [])];
+  const texts = [...c.freeText.map((n) => textMatches(d, n, false)), ...c.json.map((n) => textMatches(d, n, true))];
+  const inTexts = texts.length ? (full || !t.partitioned ? texts.join(" OR ") : `(${partitionFilter(d, t)} AND (${texts.join(" OR ")}))`) : "FALSE";
+  return `SELECT COUNT(*) AS n FROM ${ref(t.table)} WHERE ${[...ids, inTexts].join(" OR ")}`;
 }
 
 export interface ErasureRefs {

@@ -78,6 +78,7 @@ export const eraseOptions = configSchema
     ...personOptions,
     reason: z.string().max(500, "must be at most 500 characters").optional(),
     operator,
+    fullScan: z.boolean().default(false),
     json: z.boolean().default(false),
   })
   .superRefine(onePerson);
@@ -127,6 +128,10 @@ export function privacyCommand(program: Command, executors: Partial<RequestExecu
     .option("--email <addr>", "the person's email address")
     .option("--reason <text>", "why (kept in clear: no personal data)")
     .option("--operator <name>", "who runs it (default the OS user)")
+    .option(
+      "--full-scan",
+      "verify over every row of every table and every Bronze file, not only the person's partitions and files (slower: grows with the store)",
+    )
     .option("--data-dir <dir>", "data directory")
     .option("--json", "print the result as one JSON object on the last stdout line")
     .action(async (flags: Record<string, unknown>) => {
@@ -135,13 +140,17 @@ export function privacyCommand(program: Command, executors: Partial<RequestExecu
       refuseWhileRunning(o.dataDir, "erasing");
       const engine = await openRuntime(o.dataDir);
       try {
-        const r = await eraseAndAudit(engine, { userId: o.userId, email: o.email, reason: o.reason, operator: o.operator ?? os.userInfo().username });
+        const r = await eraseAndAudit(
+          engine,
+          { userId: o.userId, email: o.email, reason: o.reason, operator: o.operator ?? os.userInfo().username },
+          { fullScan: o.fullScan },
+        );
         process.stdout.write(
           o.json
             ? JSON.stringify(r) + "\n"
             : `erased (request ${r.request_id}): ${r.subject_found ? "found" : "nothing held"}; ${r.bronze_keys_destroyed} Bronze keys destroyed (${r.bronze_lines_shredded} lines), ` +
                 `${r.silver_rows_pseudonymised} Silver rows pseudonymised, ${r.dead_letters_deleted} dead letters deleted, ${r.gold_windows_refreshed} Gold windows recomputed; ` +
-                `verified over ${r.verified.tables} tables and ${r.verified.bronze_files} Bronze files in ${r.seconds} s\n`,
+                `verified (${r.verified.full ? "every row and file" : "the person's partitions and files, every identity column"}) over ${r.verified.tables} tables and ${r.verified.bronze_files} Bronze files in ${r.seconds} s\n`,
         );
       } finally {
         engine.close();

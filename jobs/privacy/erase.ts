@@ -28,7 +28,7 @@ import type { SqlSession } from "../../sinks/duckdb/store.js";
 import { ERASURE_TABLES, PSEUDONYM_PREFIX, forgetSql, pseudonymiseSql, residueSql, tokensPattern } from "../../sinks/erasure-sql.js";
 import { appendAudit } from "./audit.js";
 import { type Identifier, subjectHash } from "./identifier.js";
-import { type FoundSubject, type SubjectIdentifier, fillWorkTables, findSubject } from "./subject.js";
+import { type FoundSubject, type SubjectIdentifier, bronzeFilesOf, fillWorkTables, findSubject } from "./subject.js";
 
 export interface EraseRequest extends SubjectIdentifier {
   reason?: string;
@@ -45,20 +45,23 @@ export interface ErasureResult {
   dead_letters_deleted: number;
   index_rows_deleted: number;
   gold_windows_refreshed: number;
-  /** What the verification scanned: tables, Bronze files. */
-  verified: { tables: number; bronze_files: number };
+  /** What the verification scanned: tables, Bronze files, and whether every row and file (`full`) or the person's. */
+  verified: { tables: number; bronze_files: number; full: boolean };
+  /** Milliseconds per phase: finding the person, the transaction, Gold, the verification scan. */
+  phases_ms: { find: number; commit: number; gold: number; verify: number };
   seconds: number;
 }
 
 export class ErasureVerificationError extends Error {}
 
 /** Erases the person on the engine's store. `own`: on a connection of its own (beside a running instance's batches). */
-export async function eraseSubject(engine: Engine, req: EraseRequest, opts: { own?: boolean } = {}): Promise<ErasureResult> {
+export async function eraseSubject(engine: Engine, req: EraseRequest, opts: { own?: boolean; fullScan?: boolean } = {}): Promise<ErasureResult> {
   const t0 = performance.now();
   const requestId = req.requestId ?? randomUUID();
   const s = await engine.store.session(opts.own ?? false);
   try {
     const found = await findSubject(engine, s, req);
+    const tFound = performance.now();
     const pseudonyms = new Map<string, string>();
     for (const v of [...found.tokens.keys(), ...found.sessions]) pseudonyms.set(v, PSEUDONYM_PREFIX + randomBytes(16).toString("base64url"));
     const pattern = tokensPattern([...found.tokens.keys()]);
@@ -92,9 +95,12 @@ export async function eraseSubject(engine: Engine, req: EraseRequest, opts: { ow
     }
     engine.keyring.forget(found.refs);
     engine.store.protectFiles();
+    const tCommitted = performance.now();
 
     const windows = await refreshGold(s, found);
-    const verified = await verifyErased(engine, s, found, pattern);
+    const tGold = performance.now();
+    const verified = await verifyErased(engine, s, found, pattern, opts.fullScan ?? false);
+    const ms = (a: number, b: number) => Math.round(b - a);
     return {
       request_id: requestId,
       subject_found: rows + keys + dead + index + found.bronzeLines > 0,
@@ -105,6 +111,7 @@ export async function eraseSubject(engine: Engine, req: EraseRequest, opts: { ow
       index_rows_deleted: index,
       gold_windows_refreshed: windows,
       verified,
+      phases_ms: { find: ms(t0, tFound), commit: ms(tFound, tCommitted), gold: ms(tCommitted, tGold), verify: ms(tGold, performance.now()) },
       seconds: Math.round(performance.now() - t0) / 1000,
     };
   } finally {
@@ -132,15 +139,26 @@ async function refreshGold(s: SqlSession, found: FoundSubject): Promise<number> 
 }
 
 /**
- * The scan after an erasure: no row of any table holds a token or session id
- * of the person, no text column of Silver, Gold or ops holds a clear
- * identifier of theirs, none of their data keys is left, and no Bronze file
- * holds a clear identifier of theirs.
+ * The scan after an erasure. By default: no identity or session column of
+ * any row of any Silver table holds a token or session id of the person; no
+ * text or JSON column of their partitions (the subject index names every
+ * partition whose texts held a token of theirs), of Gold or of ops holds one
+ * of their tokens or clear identifiers; none of their data keys is left; and
+ * none of their Bronze files (their batches' files: the only ones that held
+ * lines of theirs) holds a clear identifier of theirs. `full`: every text
+ * column of every row and every Bronze file, for an audit (its cost grows
+ * with the store).
  */
-async function verifyErased(engine: Engine, s: SqlSession, found: FoundSubject, pattern: string): Promise<{ tables: number; bronze_files: number }> {
+async function verifyErased(
+  engine: Engine,
+  s: SqlSession,
+  found: FoundSubject,
+  pattern: string,
+  full: boolean,
+): Promise<{ tables: number; bronze_files: number; full: boolean }> {
   const problems: string[] = [];
   for (const t of ERASURE_TABLES) {
-    const n = Number((await s.query(residueSql("duckdb", t, qualified), { pattern }))[0]!.n);
+    const n = Number((await s.query(residueSql("duckdb", t, qualified, full), { pattern }))[0]!.n);
     if (n > 0) problems.push(`${qualified(t.table)}: ${n} rows still hold a token or session id of the person`);
   }
   const values = [...new Set([...found.clearValues].map((v) => v.toLowerCase()))];
@@ -150,44 +168,49 @@ async function verifyErased(engine: Engine, s: SqlSession, found: FoundSubject, 
        AND NOT (schema_name = 'ops' AND table_name IN ('privacy_requests', 'privacy_audit'))
      GROUP BY ALL ORDER BY ALL`,
   );
+  const scoped = new Map(ERASURE_TABLES.filter((t) => t.partitioned).map((t) => [t.table.name, t]));
   for (const c of columns) {
+    const table = c.s === "silver" ? scoped.get(c.t as string) : undefined;
+    const where = table && !full ? `event_date IN (SELECT event_date FROM erasure_parts WHERE table_name = '${table.table.name}') AND ` : "";
     const cols = (c.cols as string[]).map((n) => `lower(CAST("${n}" AS VARCHAR))`);
-    const n = Number(
-      (
-        await s.query(
-          `SELECT count(*) AS n FROM "${c.s}"."${c.t}" WHERE list_bool_or([${cols.map((x) => `contains(${x}, v)`).join(" OR ")} for v in $values])`,
-          { values },
-        )
-      )[0]!.n,
-    );
+    const sql = `SELECT count(*) AS n FROM "${c.s}"."${c.t}" WHERE ${where}list_bool_or([${cols.map((x) => `contains(${x}, v)`).join(" OR ")} for v in $values])`;
+    const n = Number((await s.query(sql, { values }))[0]!.n);
     if (n > 0) problems.push(`${c.s}.${c.t}: ${n} rows hold a clear identifier of the person`);
   }
   const left = Number((await s.query(`SELECT count(*) AS n FROM ops.subject_keys WHERE kid IN (SELECT unnest($kids))`, { kids: found.kids }))[0]!.n);
   if (left > 0) problems.push(`ops.subject_keys: ${left} data keys of the person are left`);
-  const bronzeFiles = scanBronze(engine.bronze.root, values, problems);
+  const files = full ? allBronzeFiles(engine.bronze.root) : await bronzeFilesOf(s, found.batches);
+  const bronzeFiles = scanBronze(engine.bronze.root, files, values, problems);
   if (problems.length) {
     // The messages name tables and counts, never the values found.
     throw new ErasureVerificationError(`erasure verification failed:\n  ${problems.join("\n  ")}\n  Run the erasure again; if it persists, report it.`);
   }
-  return { tables: ERASURE_TABLES.length + columns.length, bronze_files: bronzeFiles };
+  return { tables: ERASURE_TABLES.length + columns.length, bronze_files: bronzeFiles, full };
 }
 
-/** Scans every Bronze file (decompressed) for the clear values, in one pass per file; returns how many files it read. */
-function scanBronze(root: string, values: readonly string[], problems: string[]): number {
-  if (!fs.existsSync(root)) return 0;
+/** Every Bronze file in place, relative to the root. */
+function allBronzeFiles(root: string): string[] {
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith(".ndjson.gz"))
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
+}
+
+/** Scans Bronze files (decompressed) for the clear values, one pass per file; returns how many it read. */
+function scanBronze(root: string, files: readonly string[], values: readonly string[], problems: string[]): number {
   const needles = values.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]).map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
   const re = needles.length ? new RegExp(needles.join("|"), "i") : undefined;
-  let files = 0;
+  let read = 0;
   let hits = 0;
-  for (const entry of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith(".gz")) continue;
-    files++;
-    if (!re) continue;
-    const text = zlib.gunzipSync(fs.readFileSync(path.join(entry.parentPath, entry.name))).toString("utf8");
-    if (re.test(text)) hits++;
+  for (const f of files) {
+    const file = path.join(root, f);
+    if (!fs.existsSync(file)) continue; // retention removed it
+    read++;
+    if (re?.test(zlib.gunzipSync(fs.readFileSync(file)).toString("utf8"))) hits++;
   }
   if (hits) problems.push(`Bronze: ${hits} files hold a clear identifier of the person`);
-  return files;
+  return read;
 }
 
 /** The identifier as the request queue and the audit log name it. */
@@ -209,7 +232,7 @@ export function erasureCounts(r: ErasureResult): Record<string, number> {
 }
 
 /** `ecom privacy erase`: the erasure, then its entry in the audit log (a failed one is recorded as failed, and the error goes on). */
-export async function eraseAndAudit(engine: Engine, req: EraseRequest): Promise<ErasureResult> {
+export async function eraseAndAudit(engine: Engine, req: EraseRequest, opts: { fullScan?: boolean } = {}): Promise<ErasureResult> {
   const requestedAt = new Date().toISOString();
   const requestId = req.requestId ?? randomUUID();
   const entry = {
@@ -221,7 +244,7 @@ export async function eraseAndAudit(engine: Engine, req: EraseRequest): Promise<
   };
   let result: ErasureResult;
   try {
-    result = await eraseSubject(engine, { ...req, requestId });
+    result = await eraseSubject(engine, { ...req, requestId }, opts);
   } catch (err) {
     await appendAudit({ dataDir: engine.dataDir, store: engine.store }, { ...entry, done_at: null, counts: {}, outcome: "failed" });
     throw err;

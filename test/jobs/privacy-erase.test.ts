@@ -124,6 +124,13 @@ async function envelopes(): Promise<{ kid: string; clear: string | undefined }[]
     .map((e) => ({ kid: e.kid, clear: keys.has(e.kid) ? decryptEnvelope(e, keys.get(e.kid)!) : undefined }));
 }
 
+/** Bronze files in place (what a full verification reads). */
+function bronzeRecordsFiles(): number {
+  return fs
+    .readdirSync(path.join(dir, "bronze"), { recursive: true })
+    .filter((n) => String(n).endsWith(".ndjson.gz") && !path.basename(String(n)).startsWith(".")).length;
+}
+
 let person: Person;
 let second: Person;
 /** Everyone the tests erased. */
@@ -247,7 +254,7 @@ describe("ecom privacy erase", () => {
 
   it("ecom privacy erase --email: finds the user behind it (their orders name them), erases both, and the audit log records it by hash only", async () => {
     const email = [...second.emails][0]!;
-    const out = cli(["privacy", "erase", "--email", email.toUpperCase(), "--reason", "customer request", "--data-dir", dir, "--json"]);
+    const out = cli(["privacy", "erase", "--email", email.toUpperCase(), "--reason", "customer request", "--full-scan", "--data-dir", dir, "--json"]);
     const r = JSON.parse(out.trim().split("\n").at(-1)!) as Record<string, unknown>;
     for (const k of [
       "request_id",
@@ -262,6 +269,8 @@ describe("ecom privacy erase", () => {
     }
     expect(r.subject_found).toBe(true);
     expect(r.silver_rows_pseudonymised).toBeGreaterThan(0);
+    expect(r.verified).toMatchObject({ full: true });
+    expect((r.verified as { bronze_files: number }).bronze_files).toBe(bronzeRecordsFiles());
     expect((await scanForClearValues(dir, needles(second))).hits).toEqual([]);
     const audit = cli(["privacy", "audit", "--json", "--data-dir", dir]);
     const entries = audit
