@@ -126,15 +126,25 @@ export async function benchPrivacy(file: string, events: number): Promise<{ pers
       env: { ...process.env, ECOM_LOG_LEVEL: "warn" },
     });
   }
+  // The grown store is kept beside the ingested one (growing it takes minutes); each run erases from copies.
+  const grown = path.join(benchDir(), `data-privacy-${events}-x${COPIES + 1}`);
+  if (!fs.existsSync(path.join(grown, "grown"))) {
+    fs.rmSync(grown, { recursive: true, force: true });
+    fs.cpSync(base, grown, { recursive: true });
+    const days = fs.readdirSync(path.join(base, "bronze", fs.readdirSync(path.join(base, "bronze"))[0]!)).length;
+    await replicate(grown, days + 1);
+    fs.writeFileSync(path.join(grown, "grown"), "");
+  }
   const userId = heaviestUser(file);
   const small = path.join(benchDir(), "data-privacy-small");
   const large = path.join(benchDir(), "data-privacy-large");
-  for (const d of [small, large]) {
-    fs.rmSync(d, { recursive: true, force: true });
-    fs.cpSync(base, d, { recursive: true });
+  for (const [from, to] of [
+    [base, small],
+    [grown, large],
+  ] as const) {
+    fs.rmSync(to, { recursive: true, force: true });
+    fs.cpSync(from, to, { recursive: true });
   }
-  const days = fs.readdirSync(path.join(base, "bronze", fs.readdirSync(path.join(base, "bronze"))[0]!)).length;
-  await replicate(large, days + 1);
   const s = await erase(small, userId, events);
   const l = await erase(large, userId, events * (COPIES + 1));
   return { person_rows: s.rows_touched, small: s, large: l };

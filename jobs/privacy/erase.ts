@@ -20,7 +20,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import zlib from "node:zlib";
 import { DuckDbGold } from "../../gold/duckdb/executor.js";
 import type { Engine } from "../../pipelines/local/engine.js";
 import { qualified } from "../../schemas/table.js";
@@ -28,7 +27,7 @@ import type { SqlSession } from "../../sinks/duckdb/store.js";
 import { ERASURE_TABLES, PSEUDONYM_PREFIX, forgetSql, pseudonymiseSql, residueSql, tokensPattern } from "../../sinks/erasure-sql.js";
 import { appendAudit } from "./audit.js";
 import { type Identifier, subjectHash } from "./identifier.js";
-import { type FoundSubject, type SubjectIdentifier, bronzeFilesOf, fillWorkTables, findSubject } from "./subject.js";
+import { type FoundSubject, type SubjectIdentifier, fillWorkTables, findSubject, readBronzeFile } from "./subject.js";
 
 export interface EraseRequest extends SubjectIdentifier {
   reason?: string;
@@ -169,18 +168,18 @@ async function verifyErased(
      GROUP BY ALL ORDER BY ALL`,
   );
   const scoped = new Map(ERASURE_TABLES.filter((t) => t.partitioned).map((t) => [t.table.name, t]));
+  const bound = Object.fromEntries(values.map((v, i) => [`v${i}`, v]));
   for (const c of columns) {
+    if (values.length === 0) break;
     const table = c.s === "silver" ? scoped.get(c.t as string) : undefined;
     const where = table && !full ? `event_date IN (SELECT event_date FROM erasure_parts WHERE table_name = '${table.table.name}') AND ` : "";
-    const cols = (c.cols as string[]).map((n) => `lower(CAST("${n}" AS VARCHAR))`);
-    const sql = `SELECT count(*) AS n FROM "${c.s}"."${c.t}" WHERE ${where}list_bool_or([${cols.map((x) => `contains(${x}, v)`).join(" OR ")} for v in $values])`;
-    const n = Number((await s.query(sql, { values }))[0]!.n);
+    const tests = (c.cols as string[]).flatMap((n) => values.map((_, i) => `contains(lower(CAST("${n}" AS VARCHAR)), $v${i})`));
+    const n = Number((await s.query(`SELECT count(*) AS n FROM "${c.s}"."${c.t}" WHERE ${where}(${tests.join(" OR ")})`, bound))[0]!.n);
     if (n > 0) problems.push(`${c.s}.${c.t}: ${n} rows hold a clear identifier of the person`);
   }
   const left = Number((await s.query(`SELECT count(*) AS n FROM ops.subject_keys WHERE kid IN (SELECT unnest($kids))`, { kids: found.kids }))[0]!.n);
   if (left > 0) problems.push(`ops.subject_keys: ${left} data keys of the person are left`);
-  const files = full ? allBronzeFiles(engine.bronze.root) : await bronzeFilesOf(s, found.batches);
-  const bronzeFiles = scanBronze(engine.bronze.root, files, values, problems);
+  const bronzeFiles = full ? scanAllBronze(engine.bronze.root, values, problems) : scanOwnLines(found.bronzeText, values, problems);
   if (problems.length) {
     // The messages name tables and counts, never the values found.
     throw new ErasureVerificationError(`erasure verification failed:\n  ${problems.join("\n  ")}\n  Run the erasure again; if it persists, report it.`);
@@ -188,26 +187,33 @@ async function verifyErased(
   return { tables: ERASURE_TABLES.length + columns.length, bronze_files: bronzeFiles, full };
 }
 
-/** Every Bronze file in place, relative to the root. */
-function allBronzeFiles(root: string): string[] {
-  if (!fs.existsSync(root)) return [];
-  return fs
-    .readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith(".ndjson.gz"))
-    .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
+/** The person's own Bronze lines, their envelope set aside (ciphertext is no place for a clear value): none may hold a clear identifier of theirs. */
+function scanOwnLines(lines: readonly string[], values: readonly string[], problems: string[]): number {
+  let hits = 0;
+  for (const line of lines) {
+    const { _pii, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    void _pii;
+    const text = JSON.stringify(rest).toLowerCase();
+    if (values.some((v) => text.includes(v) || text.includes(JSON.stringify(v).slice(1, -1)))) hits++;
+  }
+  if (hits) problems.push(`Bronze: ${hits} lines of the person hold a clear identifier outside their envelope`);
+  return lines.length;
 }
 
-/** Scans Bronze files (decompressed) for the clear values, one pass per file; returns how many it read. */
-function scanBronze(root: string, files: readonly string[], values: readonly string[], problems: string[]): number {
-  const needles = values.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]).map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  const re = needles.length ? new RegExp(needles.join("|"), "i") : undefined;
+/** Every Bronze file, decompressed, searched for each clear value (as stored, lower-cased, JSON-escaped); returns how many files it read. */
+function scanAllBronze(root: string, values: readonly string[], problems: string[]): number {
+  if (!fs.existsSync(root)) return 0;
+  const needles = [...new Set(values.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]))].map((v) => Buffer.from(v));
   let read = 0;
   let hits = 0;
-  for (const f of files) {
-    const file = path.join(root, f);
-    if (!fs.existsSync(file)) continue; // retention removed it
+  for (const e of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile() || !e.name.endsWith(".ndjson.gz") || e.name.startsWith(".")) continue;
+    const body = readBronzeFile(path.join(e.parentPath, e.name));
+    if (!body) continue;
     read++;
-    if (re?.test(zlib.gunzipSync(fs.readFileSync(file)).toString("utf8"))) hits++;
+    // Lower-cased once, so a value matches in any case (Bronze is ASCII JSON but for producer text).
+    const lower = Buffer.from(body.toString("latin1").toLowerCase(), "latin1");
+    if (needles.some((n) => lower.includes(n))) hits++;
   }
   if (hits) problems.push(`Bronze: ${hits} files hold a clear identifier of the person`);
   return read;

@@ -10,13 +10,14 @@
  * an order an email and a phone), which are looked up in turn until no new
  * one appears.
  */
+import fs from "node:fs";
 import path from "node:path";
+import zlib from "node:zlib";
 import type { Engine } from "../../pipelines/local/engine.js";
 import { IDENTITY_TOKEN_COLUMNS, type IdentityKind } from "../../schemas/personal-columns.js";
 import { ERASURE_TABLES, type ErasureTable, indexLookupSql, ownedIdentifiersSql, workTablesSql } from "../../sinks/erasure-sql.js";
 import type { SqlSession } from "../../sinks/duckdb/store.js";
 import { unwrapStoredKeys } from "../../sinks/keys/subject-keys.js";
-import { fileLines } from "../../sources/ndjson.js";
 import { type ProtectedEvent, type SubjectKind, decryptPii, envelopeEntries, restoreFromBronze, subjectRef } from "../../transforms/protect.js";
 import { type TokenKey, tokenize } from "../../transforms/tokenize.js";
 import { qualified } from "../../schemas/table.js";
@@ -44,6 +45,8 @@ export interface FoundSubject {
   bronzeEvents: { file: string; event: Record<string, unknown> }[];
   /** Bronze lines encrypted under their keys. */
   bronzeLines: number;
+  /** Those lines as stored (the verification checks no clear identifier of theirs sits outside the envelope). */
+  bronzeText: string[];
   /** Clear values of theirs: the identifier given and those their Bronze envelopes hold (for the dead-letter and verification scans). */
   clearValues: Set<string>;
 }
@@ -147,9 +150,13 @@ export async function bronzeFilesOf(s: SqlSession, batches: ReadonlySet<number>)
   return [...new Set(rows.flatMap((r) => JSON.parse(r.f as string) as string[]))].sort();
 }
 
-const KID = /"_pii":\{"kid":"([^"]+)"/;
-
-/** Reads the person's Bronze lines (their batches' files, lines under their kids): counts them, collects their clear values, and decrypts the events when asked. */
+/**
+ * Reads the person's Bronze lines (the lines of their batches' files under
+ * their kids, found by searching each decompressed file for the kids, so
+ * only their lines are parsed): counts them, keeps their text for the
+ * verification, collects their clear identifiers, and decrypts the events
+ * when asked.
+ */
 async function readBronzeOf(
   engine: Engine,
   s: SqlSession,
@@ -157,32 +164,38 @@ async function readBronzeOf(
   kids: readonly string[],
   clearValues: Set<string>,
   decrypt: boolean,
-): Promise<{ bronzeEvents: FoundSubject["bronzeEvents"]; bronzeLines: number }> {
+): Promise<{ bronzeEvents: FoundSubject["bronzeEvents"]; bronzeLines: number; bronzeText: string[] }> {
   const bronzeEvents: FoundSubject["bronzeEvents"] = [];
-  if (kids.length === 0) return { bronzeEvents, bronzeLines: 0 };
+  const bronzeText: string[] = [];
+  if (kids.length === 0) return { bronzeEvents, bronzeLines: 0, bronzeText };
   const dataKeys = await unwrapStoredKeys(engine.store, kids, engine.keyring.kek);
-  let lines = 0;
+  const needles = [...dataKeys.keys()].map((kid) => [kid, Buffer.from(`"_pii":{"kid":"${kid}"`)] as const);
   for (const file of await bronzeFilesOf(s, batches)) {
-    const full = path.join(engine.bronze.root, file);
-    for (const [line] of safeLines(full)) {
-      const kid = KID.exec(line)?.[1];
-      const key = kid === undefined ? undefined : dataKeys.get(kid);
-      if (!key) continue;
-      lines++;
-      const record = JSON.parse(line) as ProtectedEvent;
-      for (const [p, v] of envelopeEntries(decryptPii(record._pii!, key))) addClear(p, v, clearValues);
-      if (decrypt) bronzeEvents.push({ file, event: restoreFromBronze(record, key) });
+    const body = readBronzeFile(path.join(engine.bronze.root, file));
+    if (!body) continue;
+    for (const [kid, needle] of needles) {
+      for (let at = body.indexOf(needle); at >= 0; at = body.indexOf(needle, at + needle.length)) {
+        const start = body.lastIndexOf(0x0a, at) + 1;
+        const end = body.indexOf(0x0a, at);
+        const line = body.toString("utf8", start, end < 0 ? body.length : end);
+        const record = JSON.parse(line) as ProtectedEvent;
+        bronzeText.push(line);
+        const key = dataKeys.get(kid)!;
+        for (const [p, v] of envelopeEntries(decryptPii(record._pii!, key))) addClear(p, v, clearValues);
+        if (decrypt) bronzeEvents.push({ file, event: restoreFromBronze(record, key) });
+      }
     }
   }
-  return { bronzeEvents, bronzeLines: lines };
+  return { bronzeEvents, bronzeLines: bronzeText.length, bronzeText };
 }
 
-/** The lines of a Bronze file; a file retention already removed has none. */
-function* safeLines(file: string): Generator<[string, number]> {
+/** A Bronze file decompressed; undefined for one retention already removed. */
+export function readBronzeFile(file: string): Buffer | undefined {
   try {
-    yield* fileLines(file);
+    return zlib.gunzipSync(fs.readFileSync(file));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
   }
 }
 
