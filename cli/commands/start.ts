@@ -34,6 +34,8 @@ export const startOptions = configSchema
     generator: z.boolean().default(true),
     port: wholeNumber(0, 65535).default(0),
     freshnessSlo,
+    alertWebhook: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
+    alertInterval: positiveNumber(3600, "a number of seconds").default(15),
   })
   .superRefine((o, ctx) => {
     if (o.generator) return;
@@ -106,6 +108,8 @@ export function startCommand(program: Command): void {
           faultBatch: o.faultBatch,
           port: o.port,
           freshnessSlo: o.freshnessSlo,
+          alertWebhook: o.alertWebhook,
+          alertIntervalMs: o.alertInterval * 1000,
           hooks: {
             onNotice: stderr,
             onProgressLine: stderr,
