@@ -167,13 +167,17 @@ export class Alerting {
   }
 
   states(): AlertState[] {
-    return this.evaluator.alerts().map((a) => ({
-      name: a.labels.alertname!,
-      severity: a.labels.severity!,
-      state: a.state,
-      since: new Date(a.activeSince).toISOString(),
-      summary: a.annotations.summary,
-      labels: a.labels,
-    }));
+    return alertStates(this.evaluator.alerts());
   }
+}
+
+export function alertStates(alerts: readonly Alert[]): AlertState[] {
+  return alerts.map((a) => ({
+    name: a.labels.alertname!,
+    severity: a.labels.severity!,
+    state: a.state,
+    since: new Date(a.activeSince).toISOString(),
+    summary: a.annotations.summary,
+    labels: a.labels,
+  }));
 }

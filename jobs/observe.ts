@@ -48,10 +48,10 @@ export interface Observed {
   jobRunsChanged(db: SqlRunner): Promise<void>;
 }
 
-type Query = (sql: string) => Promise<Record<string, unknown>[]>;
+export type Query = (sql: string) => Promise<Record<string, unknown>[]>;
 
 /** Silver's newest committed data per table (one query at start; batches move it afterwards). */
-async function silverAsOf(query: Query): Promise<Map<string, number>> {
+export async function silverAsOf(query: Query): Promise<Map<string, number>> {
   const parts = [
     ...Object.values(FRESHNESS_TABLES.events).map((t) => `SELECT '${t}' AS t, epoch_ms(max(ingested_at)) AS ms FROM ${t}`),
     ...Object.keys(FRESHNESS_TABLES.state).map((t) => `SELECT '${t}' AS t, epoch_ms(max(updated_at)) AS ms FROM ${t}`),
@@ -61,7 +61,7 @@ async function silverAsOf(query: Query): Promise<Map<string, number>> {
 }
 
 /** Per Gold table, the commit time of its oldest batch with a window still marked for refresh. */
-async function goldPending(query: Query): Promise<Map<string, number>> {
+export async function goldPending(query: Query): Promise<Map<string, number>> {
   const rows = await query(
     `SELECT 'gold.' || d.model AS t, epoch_ms(coalesce(min(b.committed_at), min(d.marked_at))) AS ms
      FROM ops.gold_dirty d LEFT JOIN ops.batches b ON b.batch_id = d.batch_id GROUP BY d.model`,

@@ -12,7 +12,7 @@
  *   1. Start the emulator (or check the one given); ensure topic and subscription.
  *   2. Open the runtime with Gold (minute/key tables after every batch, day/hour every 5 s).
  *   3. Join the metrics (after Gold); serve the instance port: queries, Gold routes, `/status`,
- *      `/metrics`, `/alerts`, the job runs other processes record; evaluate the alerts on an interval
+ *      `/metrics`, `/alerts`, `/status/slo`, the job runs other processes record; evaluate the alerts on an interval
  *      (and post them to the webhook, when one is given).
  *   4. Start the Pub/Sub batch source and the StreamRunner; tick progress.
  *   5. Publish generated traffic (unless disabled).
@@ -35,9 +35,10 @@ import { type EmulatorHandle, isEmulatorReachable, startEmulator } from "../sour
 import { EventPublisher, PubSubBatchSource, type PubSubTarget, describePubSubError, ensureTopicAndSubscription } from "../sources/pubsub.js";
 import { Alerting } from "./alerting.js";
 import { generateToPubSub } from "./generate.js";
-import { jobRunRoutes } from "./job-runs.js";
+import { jobRunRoutes, lastJobRuns } from "./job-runs.js";
 import { observeEngine } from "./observe.js";
 import { openRuntime } from "./runtime.js";
+import { type SloStatus, freshnessReport, recentRates } from "./status.js";
 import { Progress } from "./stream-progress.js";
 
 export interface StreamJobOptions {
@@ -130,6 +131,21 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
         "GET /status": async () => ({ type: "application/json", body: JSON.stringify(progress.snapshot(totals())) }),
         "GET /metrics": async () => ({ type: metrics.contentType, body: await metrics.text() }),
         "GET /alerts": async () => ({ type: "application/json", body: JSON.stringify(alerting.states()) }),
+        "GET /status/slo": async () => {
+          const conn = await engine.store.reader();
+          try {
+            const slo: SloStatus = {
+              rates: await recentRates(conn),
+              freshness: freshnessReport(observed.freshness.asOf(), objectives),
+              backlog: [backlog.reading()],
+              alerts: alerting.states(),
+              jobs: await lastJobRuns(conn),
+            };
+            return { type: "application/json", body: JSON.stringify(slo) };
+          } finally {
+            conn.close();
+          }
+        },
       },
       { port: opts.port },
     );
