@@ -111,6 +111,8 @@ const ENV: Record<string, string> = {
   ECOM_ALERT_WEBHOOK: "alertWebhook",
   ECOM_FAULT_AT: "faultAt",
   ECOM_FAULT_BATCH: "faultBatch",
+  // `ecom retention run`
+  ECOM_SILVER_YEARS: "silverYears",
   // `ecom deploy`
   ECOM_DATAFLOW_REGION: "region",
   ECOM_DATAFLOW_JOB_NAME: "jobName",

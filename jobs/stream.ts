@@ -11,9 +11,9 @@
  * Steps:
  *   1. Start the emulator (or check the one given); ensure topic and subscription.
  *   2. Open the runtime with Gold (minute/key tables after every batch, day/hour every 5 s).
- *   3. Join the metrics (after Gold); serve the instance port: queries, Gold routes, `/status`,
- *      `/metrics`, `/alerts`, `/status/slo`, the job runs other processes record; evaluate the alerts on an interval
- *      (and post them to the webhook, when one is given).
+ *   3. Join the metrics (after Gold); serve the instance port: queries, Gold routes, the privacy queue listing, the dashboards, `/status`,
+ *      `/metrics`, `/alerts`, `/status/slo`, the job runs other processes record; say the dashboards' links; evaluate the
+ *      alerts on an interval (and post them to the webhook, when one is given).
  *   4. Start the Pub/Sub batch source and the StreamRunner; tick progress.
  *   5. Publish generated traffic (unless disabled).
  *   6. Wait for the stop condition; stop the runner; wait for the generator.
@@ -34,9 +34,13 @@ import type { GeneratorOptions } from "../sources/dev/generator/index.js";
 import { type EmulatorHandle, isEmulatorReachable, startEmulator } from "../sources/dev/pubsub-emulator.js";
 import { EventPublisher, PubSubBatchSource, type PubSubTarget, describePubSubError, ensureTopicAndSubscription } from "../sources/pubsub.js";
 import { Alerting } from "./alerting.js";
+import { dashboardLinks } from "./dashboard/links.js";
+import { OpsSampler, alertStatesOf } from "./dashboard/ops.js";
+import { dashboardRoutes } from "./dashboard/routes.js";
 import { generateToPubSub } from "./generate.js";
 import { jobRunRoutes, lastJobRuns } from "./job-runs.js";
 import { observeEngine } from "./observe.js";
+import { privacyRoutes } from "./privacy/routes.js";
 import { openRuntime } from "./runtime.js";
 import { type SloStatus, freshnessReport, recentRates } from "./status.js";
 import { Progress } from "./stream-progress.js";
@@ -78,6 +82,8 @@ export interface StreamJobOptions {
 export interface StreamHooks {
   /** A line for the person running the job (the emulator's address, ...). */
   onNotice?: (line: string) => void;
+  /** The instance port is serving: the dashboards' sign-in links. */
+  onServing?: (links: { ops: string; business: string }) => void;
   /** The progress line, every `progressEveryMs` and once with the final totals. */
   onProgressLine?: (line: string) => void;
   /** Every committed batch. */
@@ -122,12 +128,18 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
     const progress = new Progress();
     let runner: StreamRunner | undefined;
     const totals = (): Counts => runner?.totals ?? noCounts();
+    // The operations page samples the registry and shows the alerts this process evaluates.
+    const ops = new OpsSampler({ metrics: () => metrics.registry.getMetricsAsJSON(), alerts: async () => alertStatesOf(alerting.evaluator.alerts()) });
+    await ops.start();
+    cleanup.unshift(() => ops.stop());
     // Readers get one read-only statement each, on a connection of its own, to holders of the instance token only.
     const server = await serveEngine(
       engine,
       {
         ...goldRoutes(engine),
         ...jobRunRoutes(engine, observed.jobRunsChanged),
+        ...privacyRoutes(engine),
+        ...dashboardRoutes({ query: (sql) => engine.store.queryReadOnly(sql), ops }),
         "GET /status": async () => ({ type: "application/json", body: JSON.stringify(progress.snapshot(totals())) }),
         "GET /metrics": async () => ({ type: metrics.contentType, body: await metrics.text() }),
         "GET /alerts": async () => ({ type: "application/json", body: JSON.stringify(alerting.states()) }),
@@ -150,6 +162,7 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
       { port: opts.port },
     );
     cleanup.unshift(() => server.close());
+    hooks.onServing?.(dashboardLinks(server.port, server.token));
     alerting.start();
     cleanup.unshift(() => alerting.stop());
 

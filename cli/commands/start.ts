@@ -10,6 +10,7 @@ import { runStreamJob } from "../../jobs/stream.js";
 import { configSchema, parseOptions, positiveNumber, wholeNumber } from "../config.js";
 import { FRESHNESS } from "../../pipelines/observe/slo.js";
 import { createLogger } from "../log.js";
+import { renderLinks } from "./dashboard.js";
 
 const seconds = () => positiveNumber(1_000_000, "a number of seconds");
 
@@ -117,6 +118,8 @@ export function startCommand(program: Command): void {
           alertIntervalMs: o.alertInterval * 1000,
           hooks: {
             onNotice: stderr,
+            onServing: (links) =>
+              stderr(`dashboards (the links carry this run's access token; \`ecom dashboard\` prints them again):\n${renderLinks(links).trimEnd()}`),
             onProgressLine: stderr,
             onBatch: (r) =>
               log.info(
