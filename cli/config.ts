@@ -108,6 +108,7 @@ const ENV: Record<string, string> = {
   ECOM_PARSE_THREADS: "parseThreads",
   ECOM_LOG_LEVEL: "logLevel",
   ECOM_PORT: "port",
+  ECOM_ALERT_WEBHOOK: "alertWebhook",
   ECOM_FAULT_AT: "faultAt",
   ECOM_FAULT_BATCH: "faultBatch",
   // `ecom retention run`

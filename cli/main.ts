@@ -22,6 +22,7 @@ import { reportCommand } from "./commands/report.js";
 import { retentionCommand } from "./commands/retention.js";
 import { schemasCommand } from "./commands/schemas.js";
 import { startCommand } from "./commands/start.js";
+import { statusCommand } from "./commands/status.js";
 
 // Whatever this process or its children create (DuckDB's WAL, the Pub/Sub emulator's files) is private to
 // the user, beside the explicit 0600/0700 modes the platform's own files get.
@@ -43,6 +44,7 @@ privacyCommand(program);
 retentionCommand(program);
 dashboardCommand(program);
 monitoringCommand(program);
+statusCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // A store's error can echo row values: the terminal gets the redacted form, never the raw text.

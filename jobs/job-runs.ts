@@ -124,7 +124,7 @@ export async function insertJobRun(db: SqlRunner, run: JobRun): Promise<void> {
 }
 
 /** `POST /job-runs` on the running instance: a run of a job another process ran on this data dir. */
-export function jobRunRoutes(engine: Engine): Routes {
+export function jobRunRoutes(engine: Engine, onRecorded?: (db: SqlRunner) => Promise<void>): Routes {
   return {
     "POST /job-runs": async (body) => {
       const parsed = jobRunSchema.safeParse(JSON.parse(body));
@@ -132,6 +132,7 @@ export function jobRunRoutes(engine: Engine): Routes {
       const conn = await engine.store.reader();
       try {
         await insertJobRun(conn, parsed.data);
+        await onRecorded?.(conn);
       } finally {
         conn.close();
       }

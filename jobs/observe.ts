@@ -1,10 +1,10 @@
 /**
  * The metrics of a runtime: a PipelineMetrics registry joined to an engine
  * as an extension (every committed batch counts), with the sources read at
- * collection: table freshness (kept in memory, moved per batch; the Gold
- * refresh marks read once per batch), schema drift (once per batch), job
- * runs (ops.job_runs, small, read per collection: other processes add rows
- * through the instance) and, for a stream, the subscription's backlog.
+ * collection, all kept in memory: table freshness (moved per batch; the
+ * Gold refresh marks read after each batch), schema drift (read after each
+ * batch), job runs (read when one is recorded: other processes record
+ * theirs through the instance) and, for a stream, the subscription's backlog.
  *
  * Register it after Gold, so a batch's Gold refresh has run when the
  * metrics read the marks it left.
@@ -19,7 +19,7 @@ import { type FreshnessObjective, freshnessObjectives } from "../pipelines/obser
 import { DOMAINS, type Domain, EVENT_TYPE_NAMES, type EventType } from "../schemas/registry.js";
 import { EVENT_TABLES, qualified } from "../schemas/silver.js";
 import { STATE_RULES } from "../schemas/state.js";
-import { jobRunStats } from "./job-runs.js";
+import { jobRunStats, type SqlRunner } from "./job-runs.js";
 
 /** Every Silver and Gold table whose freshness is measured, and what feeds it. */
 export const FRESHNESS_TABLES: FreshnessTables = {
@@ -35,6 +35,8 @@ export interface ObserveOptions {
   backlog?: BacklogTracker;
   /** prom-client's process metrics (default true). */
   processMetrics?: boolean;
+  /** A read after a batch failed (the metrics keep their previous values). */
+  onError?: (message: string) => void;
 }
 
 export interface Observed {
@@ -42,12 +44,14 @@ export interface Observed {
   freshness: FreshnessTracker;
   /** What the stream runner reports after acking a batch: ingest latency per message, and the backlog's acks. */
   onAcked(r: BatchReport): void;
+  /** A job run was recorded: re-read the job metrics on this connection. */
+  jobRunsChanged(db: SqlRunner): Promise<void>;
 }
 
-type Query = (sql: string) => Promise<Record<string, unknown>[]>;
+export type Query = (sql: string) => Promise<Record<string, unknown>[]>;
 
 /** Silver's newest committed data per table (one query at start; batches move it afterwards). */
-async function silverAsOf(query: Query): Promise<Map<string, number>> {
+export async function silverAsOf(query: Query): Promise<Map<string, number>> {
   const parts = [
     ...Object.values(FRESHNESS_TABLES.events).map((t) => `SELECT '${t}' AS t, epoch_ms(max(ingested_at)) AS ms FROM ${t}`),
     ...Object.keys(FRESHNESS_TABLES.state).map((t) => `SELECT '${t}' AS t, epoch_ms(max(updated_at)) AS ms FROM ${t}`),
@@ -57,7 +61,7 @@ async function silverAsOf(query: Query): Promise<Map<string, number>> {
 }
 
 /** Per Gold table, the commit time of its oldest batch with a window still marked for refresh. */
-async function goldPending(query: Query): Promise<Map<string, number>> {
+export async function goldPending(query: Query): Promise<Map<string, number>> {
   const rows = await query(
     `SELECT 'gold.' || d.model AS t, epoch_ms(coalesce(min(b.committed_at), min(d.marked_at))) AS ms
      FROM ops.gold_dirty d LEFT JOIN ops.batches b ON b.batch_id = d.batch_id GROUP BY d.model`,
@@ -71,52 +75,41 @@ async function driftFields(query: Query): Promise<Partial<Record<EventType, numb
   return Object.fromEntries(rows.filter((r) => known.has(r.event_type as string)).map((r) => [r.event_type as string, Number(r.n)]));
 }
 
-/** Joins metrics to the engine (after Gold) and wires their sources; collection reads on connections of their own. */
+/**
+ * Joins metrics to the engine (after Gold) and wires their sources. Nothing
+ * is read from the store when the registry is collected: the refresh marks
+ * and drift counts are read on the store's own connection right after each
+ * batch (so they never contend with a commit), the job runs when a run is
+ * recorded (`jobRunsChanged`).
+ */
 export async function observeEngine(engine: Engine, opts: ObserveOptions = {}): Promise<Observed> {
   const objectives = opts.freshness ?? freshnessObjectives();
   const metrics = new PipelineMetrics({
     processMetrics: opts.processMetrics,
     freshnessSlos: Object.fromEntries(objectives.map((o) => [o.table, o.seconds])),
   });
-  const onReader = async <T>(work: (query: Query) => Promise<T>): Promise<T> => {
-    const conn = await engine.store.reader();
-    try {
-      return await work((sql) => conn.query(sql));
-    } finally {
-      conn.close();
-    }
-  };
-  const freshness = await onReader(async (q) => new FreshnessTracker(FRESHNESS_TABLES, { silver: await silverAsOf(q), goldPending: await goldPending(q) }));
+  const query: Query = (sql) => engine.store.query(sql);
+  const freshness = new FreshnessTracker(FRESHNESS_TABLES, { silver: await silverAsOf(query), goldPending: await goldPending(query) });
+  let drift = await driftFields(query);
+  let jobRuns = await jobRunStats({ query });
 
-  // Read once after each batch, on the first collection that needs them.
-  let marksRead: Promise<void> | undefined;
-  let drift: Promise<Partial<Record<EventType, number>>> | undefined;
-  // A failed read is tried again at the next collection, not kept.
-  const retried = <T>(p: Promise<T>, forget: () => void): Promise<T> =>
-    p.catch((err: unknown) => {
-      forget();
-      throw err;
-    });
   engine.use({
     name: "metrics",
     async afterCommit(result) {
       metrics.observeBatch(result);
       freshness.observeBatch(result);
-      marksRead = undefined;
-      drift = undefined;
+      try {
+        freshness.goldPending(await goldPending(query));
+        drift = await driftFields(query);
+      } catch (err) {
+        opts.onError?.(`metrics: the Gold refresh marks or drift counts could not be read; the previous values stand (${(err as Error).message})`);
+      }
     },
   });
   metrics.provide({
-    freshness: async () => {
-      marksRead ??= retried(
-        onReader(goldPending).then((p) => freshness.goldPending(p)),
-        () => (marksRead = undefined),
-      );
-      await marksRead;
-      return freshness.asOf();
-    },
-    drift: () => (drift ??= retried(onReader(driftFields), () => (drift = undefined))),
-    jobRuns: () => onReader((query) => jobRunStats({ query })),
+    freshness: () => freshness.asOf(),
+    drift: async () => drift,
+    jobRuns: async () => jobRuns,
     ...(opts.backlog ? { backlog: () => [opts.backlog!.reading()] } : {}),
   });
   return {
@@ -128,6 +121,9 @@ export async function observeEngine(engine: Engine, opts: ObserveOptions = {}): 
         r.latenciesMs,
       );
       opts.backlog?.acked(r.acked.map((m) => m.id));
+    },
+    jobRunsChanged: async (db) => {
+      jobRuns = await jobRunStats(db);
     },
   };
 }

@@ -12,7 +12,8 @@
  *   1. Start the emulator (or check the one given); ensure topic and subscription.
  *   2. Open the runtime with Gold (minute/key tables after every batch, day/hour every 5 s).
  *   3. Join the metrics (after Gold); serve the instance port: queries, Gold routes, the privacy queue listing, the dashboards, `/status`,
- *      `/metrics`, the job runs other processes record; say the dashboards' links.
+ *      `/metrics`, `/alerts`, `/status/slo`, the job runs other processes record; say the dashboards' links; evaluate the
+ *      alerts on an interval (and post them to the webhook, when one is given).
  *   4. Start the Pub/Sub batch source and the StreamRunner; tick progress.
  *   5. Publish generated traffic (unless disabled).
  *   6. Wait for the stop condition; stop the runner; wait for the generator.
@@ -24,6 +25,7 @@ import { describeBatchError } from "../pipelines/local/batch-errors.js";
 import { faultHook } from "../pipelines/local/fault.js";
 import { serveEngine } from "../pipelines/local/instance.js";
 import { type BatchReport, StreamRunner } from "../pipelines/local/stream-runner.js";
+import { alertRules } from "../pipelines/observe/alerts.js";
 import { BacklogTracker } from "../pipelines/observe/backlog.js";
 import { freshnessObjectives } from "../pipelines/observe/slo.js";
 import { type Counts, noCounts } from "../schemas/ops.js";
@@ -31,14 +33,16 @@ import { publicErrorMessage } from "../sinks/duckdb/read-only.js";
 import type { GeneratorOptions } from "../sources/dev/generator/index.js";
 import { type EmulatorHandle, isEmulatorReachable, startEmulator } from "../sources/dev/pubsub-emulator.js";
 import { EventPublisher, PubSubBatchSource, type PubSubTarget, describePubSubError, ensureTopicAndSubscription } from "../sources/pubsub.js";
+import { Alerting } from "./alerting.js";
 import { dashboardLinks } from "./dashboard/links.js";
-import { OpsSampler } from "./dashboard/ops.js";
+import { OpsSampler, alertStatesOf } from "./dashboard/ops.js";
 import { dashboardRoutes } from "./dashboard/routes.js";
 import { generateToPubSub } from "./generate.js";
-import { jobRunRoutes } from "./job-runs.js";
+import { jobRunRoutes, lastJobRuns } from "./job-runs.js";
 import { observeEngine } from "./observe.js";
 import { privacyRoutes } from "./privacy/routes.js";
 import { openRuntime } from "./runtime.js";
+import { type SloStatus, freshnessReport, recentRates } from "./status.js";
 import { Progress } from "./stream-progress.js";
 
 export interface StreamJobOptions {
@@ -68,6 +72,10 @@ export interface StreamJobOptions {
   port?: number;
   /** Freshness objectives replaced, seconds by table (`--freshness-slo`); the others are pipelines/observe/slo.ts's. */
   freshnessSlo?: Readonly<Record<string, number>>;
+  /** How often the alert rules are evaluated on the process's own metrics (default 15 000 ms). */
+  alertIntervalMs?: number;
+  /** POST firing and resolved alerts here (Alertmanager's webhook body). */
+  alertWebhook?: string;
   hooks?: StreamHooks;
 }
 
@@ -108,14 +116,20 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
 
     const source = new PubSubBatchSource(target, { maxStreams: opts.maxStreams, maxOutstanding: Math.max(opts.batchSize * 2, 10_000) });
     const backlog = new BacklogTracker(target.subscription, source);
-    const observed = await observeEngine(engine, { backlog, freshness: freshnessObjectives(opts.freshnessSlo) });
+    const objectives = freshnessObjectives(opts.freshnessSlo);
+    const observed = await observeEngine(engine, { backlog, freshness: objectives, onError: (message) => hooks.onError?.(message, {}) });
     const { metrics } = observed;
+    const alerting = new Alerting(metrics, alertRules(objectives), {
+      intervalMs: opts.alertIntervalMs ?? 15_000,
+      webhook: opts.alertWebhook,
+      onError: (message) => hooks.onError?.(message, {}),
+    });
 
     const progress = new Progress();
     let runner: StreamRunner | undefined;
     const totals = (): Counts => runner?.totals ?? noCounts();
-    // The operations page samples the registry; the alert state is not wired in yet (the page says so).
-    const ops = new OpsSampler({ metrics: () => metrics.registry.getMetricsAsJSON() });
+    // The operations page samples the registry and shows the alerts this process evaluates.
+    const ops = new OpsSampler({ metrics: () => metrics.registry.getMetricsAsJSON(), alerts: async () => alertStatesOf(alerting.evaluator.alerts()) });
     await ops.start();
     cleanup.unshift(() => ops.stop());
     // Readers get one read-only statement each, on a connection of its own, to holders of the instance token only.
@@ -123,16 +137,34 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
       engine,
       {
         ...goldRoutes(engine),
-        ...jobRunRoutes(engine),
+        ...jobRunRoutes(engine, observed.jobRunsChanged),
         ...privacyRoutes(engine),
         ...dashboardRoutes({ query: (sql) => engine.store.queryReadOnly(sql), ops }),
         "GET /status": async () => ({ type: "application/json", body: JSON.stringify(progress.snapshot(totals())) }),
         "GET /metrics": async () => ({ type: metrics.contentType, body: await metrics.text() }),
+        "GET /alerts": async () => ({ type: "application/json", body: JSON.stringify(alerting.states()) }),
+        "GET /status/slo": async () => {
+          const conn = await engine.store.reader();
+          try {
+            const slo: SloStatus = {
+              rates: await recentRates(conn),
+              freshness: freshnessReport(observed.freshness.asOf(), objectives),
+              backlog: [backlog.reading()],
+              alerts: alerting.states(),
+              jobs: await lastJobRuns(conn),
+            };
+            return { type: "application/json", body: JSON.stringify(slo) };
+          } finally {
+            conn.close();
+          }
+        },
       },
       { port: opts.port },
     );
     cleanup.unshift(() => server.close());
     hooks.onServing?.(dashboardLinks(server.port, server.token));
+    alerting.start();
+    cleanup.unshift(() => alerting.stop());
 
     source.start();
     cleanup.unshift(() => source.close());

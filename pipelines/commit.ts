@@ -117,7 +117,8 @@ export async function commitBatch<Tx extends WarehouseTransaction>(
     roles.fault?.("after_bronze_temp", parsed.ids);
     const dead = projection.dead.length ? [...parsed.dead, ...projection.dead] : parsed.dead;
     const deadRows = dead.map(deadLetterRow);
-    const newDead = await tx.writeDeadLetters(deadRows);
+    const newDeadIds = await tx.writeDeadLetters(deadRows);
+    const newDead = newDeadIds.size;
     await tx.putSubjectKeys(created);
     await tx.recordDrift(projection.drift);
     const counts: Counts = {
@@ -129,7 +130,7 @@ export async function commitBatch<Tx extends WarehouseTransaction>(
     };
     const result: BatchResult = {
       ...counts,
-      ...batchBreakdown(parsed.validByType, projection.rows, projection.dead, dead, deadRows, newDead),
+      ...batchBreakdown(parsed.validByType, projection.rows, projection.dead, dead, deadRows, newDeadIds),
       batch: tx.batch,
       alreadyCommitted: false,
       phases,

@@ -62,8 +62,8 @@ export interface WarehouseTransaction {
   unclaimEventIds(ids: readonly string[]): Promise<void>;
   /** Appends the Silver rows and folds them into the state tables. */
   writeSilver(rows: ReadonlyMap<Domain, SilverRow[]>): Promise<void>;
-  /** Stores dead letters; returns how many were new (a redelivered bad message is stored once). */
-  writeDeadLetters(rows: readonly DeadLetterRow[]): Promise<number>;
+  /** Stores dead letters; returns the dl_ids that were new (a redelivered bad message is stored once). */
+  writeDeadLetters(rows: readonly DeadLetterRow[]): Promise<ReadonlySet<string>>;
   /** Stores the data keys the batch created (a backend may have stored them already: see KeyStore). */
   putSubjectKeys(keys: readonly NewSubjectKey[]): Promise<void>;
   recordDrift(drift: readonly DriftCount[]): Promise<void>;

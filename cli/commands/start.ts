@@ -20,8 +20,11 @@ const freshnessSlo = z
   .array(
     z
       .string()
-      .regex(/^[a-z_]+\.[a-z_]+=\d+(\.\d+)?$/, "must be <table>=<seconds>, e.g. silver.orders=300")
-      .refine((s) => FRESHNESS_TABLES.includes(s.split("=")[0]!), { message: `names a table with an objective: ${FRESHNESS_TABLES.join(", ")}` })
+      .regex(/^[a-z_]+\.[a-z_]+=\d+(\.\d+)?$/, { message: "must be <table>=<seconds>, e.g. silver.orders=300", abort: true })
+      .refine((s) => FRESHNESS_TABLES.includes(s.split("=")[0]!), {
+        message: `names a table with an objective: ${FRESHNESS_TABLES.join(", ")}`,
+        abort: true,
+      })
       .refine((s) => Number(s.split("=")[1]) > 0, "must give more than 0 seconds"),
   )
   .default([])
@@ -35,6 +38,8 @@ export const startOptions = configSchema
     generator: z.boolean().default(true),
     port: wholeNumber(0, 65535).default(0),
     freshnessSlo,
+    alertWebhook: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
+    alertInterval: positiveNumber(3600, "a number of seconds").default(15),
   })
   .superRefine((o, ctx) => {
     if (o.generator) return;
@@ -72,6 +77,8 @@ export function startCommand(program: Command): void {
     .option("--topic <name>", "topic")
     .option("--subscription <name>", "subscription")
     .option("--port <n>", "instance port on 127.0.0.1 (queries, /metrics, /status); 0: any free one, recorded in the instance file")
+    .option("--alert-webhook <url>", "POST firing and resolved alerts here (Alertmanager's webhook JSON)")
+    .option("--alert-interval <seconds>", "how often the alert rules are evaluated (default 15)")
     .option("--freshness-slo <table=seconds>", "replace a table's freshness objective for this run (repeatable)", (v: string, prev: string[] = []) => [
       ...prev,
       v,
@@ -107,6 +114,8 @@ export function startCommand(program: Command): void {
           faultBatch: o.faultBatch,
           port: o.port,
           freshnessSlo: o.freshnessSlo,
+          alertWebhook: o.alertWebhook,
+          alertIntervalMs: o.alertInterval * 1000,
           hooks: {
             onNotice: stderr,
             onServing: (links) =>

@@ -48,7 +48,7 @@ function outcomes(by: BatchBreakdown["byType"], type: EventTypeLabel): OutcomeCo
  * parsed per type (in-batch duplicates included); `rows`: the new Silver rows;
  * `projectFailed`: valid events step 4 threw on (dead letters now); `dead` and
  * `deadRows`: every dead letter of the batch and its row (aligned); `newDead`:
- * how many of them the store did not hold yet.
+ * the ids of those the store did not hold yet (the others are redeliveries).
  */
 export function batchBreakdown(
   validByType: Readonly<Partial<Record<EventType, number>>>,
@@ -56,7 +56,7 @@ export function batchBreakdown(
   projectFailed: readonly DeadLetter[],
   dead: readonly DeadLetter[],
   deadRows: readonly DeadLetterRow[],
-  newDead: number,
+  newDead: ReadonlySet<string>,
 ): BatchBreakdown {
   const byType: BatchBreakdown["byType"] = {};
   const eventTimesMs: BatchBreakdown["eventTimesMs"] = {};
@@ -78,23 +78,15 @@ export function batchBreakdown(
     o.valid += freshByType.get(type) ?? 0;
     o.duplicates += n - (freshByType.get(type) ?? 0) - (failedByType.get(type) ?? 0);
   }
-  // A dead letter whose bytes the batch already had is a duplicate. Of the others, the store says how many
-  // it held before (a redelivered bad message), not which: those are taken from the end of the batch, so
-  // only a batch mixing stored and new dead letters of several types or reasons can misplace a label.
-  const firsts: number[] = [];
-  const seen = new Set<string>();
-  deadRows.forEach((row, i) => {
-    if (seen.has(row.dl_id)) outcomes(byType, eventTypeLabel(dead[i]!.event_type)).duplicates++;
-    else {
-      seen.add(row.dl_id);
-      firsts.push(i);
-    }
-  });
+  // A dead letter is new once (the first of its bytes in the batch, not held by the store before); a
+  // second copy in the batch or one the store already held (a redelivered bad message) is a duplicate.
+  const counted = new Set<string>();
   const deadLettersByReason: BatchBreakdown["deadLettersByReason"] = {};
-  firsts.forEach((i, k) => {
+  deadRows.forEach((row, i) => {
     const d = dead[i]!;
     const o = outcomes(byType, eventTypeLabel(d.event_type));
-    if (k < newDead) {
+    if (newDead.has(row.dl_id) && !counted.has(row.dl_id)) {
+      counted.add(row.dl_id);
       o.dead_lettered++;
       deadLettersByReason[d.reason] = (deadLettersByReason[d.reason] ?? 0) + 1;
     } else o.duplicates++;

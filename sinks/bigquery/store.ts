@@ -259,9 +259,9 @@ export class BigQueryTransaction implements WarehouseTransaction {
     }
   }
 
-  async writeDeadLetters(rows: readonly DeadLetterRow[]): Promise<number> {
+  async writeDeadLetters(rows: readonly DeadLetterRow[]): Promise<ReadonlySet<string>> {
     const unique = [...new Map(rows.map((r) => [r.dl_id, r])).values()];
-    if (unique.length === 0) return 0;
+    if (unique.length === 0) return new Set();
     const existing = new Set(
       (
         await this.store.select<{ dl_id: string }>(`SELECT dl_id FROM ${refOf(this.d, DEAD_LETTERS)} WHERE dl_id IN UNNEST(@ids)`, {
@@ -270,7 +270,7 @@ export class BigQueryTransaction implements WarehouseTransaction {
       ).map((r) => r.dl_id),
     );
     const fresh = unique.filter((r) => !existing.has(r.dl_id));
-    if (fresh.length === 0) return 0;
+    if (fresh.length === 0) return new Set();
     const staging = this.stage(
       "dead_letters",
       DEAD_LETTER_INPUT,
@@ -280,7 +280,7 @@ export class BigQueryTransaction implements WarehouseTransaction {
     this.statements.push(
       `MERGE ${refOf(this.d, DEAD_LETTERS)} T USING ${staging} S\n  ON T.dl_id = S.dl_id\n  WHEN NOT MATCHED THEN INSERT (${cols}, dead_lettered_at, batch_id, replay_attempts) VALUES (${cols}, CURRENT_TIMESTAMP(), @batch_id, 0);`,
     );
-    return fresh.length;
+    return new Set(fresh.map((r) => r.dl_id));
   }
 
   async putSubjectKeys(keys: readonly NewSubjectKey[]): Promise<void> {

@@ -304,8 +304,8 @@ export class DuckDbTransaction implements WarehouseTransaction {
     }
   }
 
-  async writeDeadLetters(rows: readonly DeadLetterRow[]): Promise<number> {
-    if (rows.length === 0) return 0;
+  async writeDeadLetters(rows: readonly DeadLetterRow[]): Promise<ReadonlySet<string>> {
+    if (rows.length === 0) return new Set();
     await this.conn.run(`DELETE FROM stage_dead_letters`);
     const appender = await this.conn.createAppender("stage_dead_letters", "main", "temp");
     appendRows(appender, DEAD_LETTER_INPUT, rows);
@@ -318,7 +318,7 @@ export class DuckDbTransaction implements WarehouseTransaction {
        ON CONFLICT DO NOTHING RETURNING dl_id`,
       { batch: this.batch.id },
     );
-    return r.currentRowCount;
+    return new Set(r.getRows().map((row) => String(row[0])));
   }
 
   async putSubjectKeys(keys: readonly NewSubjectKey[]): Promise<void> {

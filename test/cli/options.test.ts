@@ -140,6 +140,16 @@ const REFUSALS: Record<string, Refusal[]> = {
     },
     { args: ["start", "--no-generator", "--duration", "10"], named: { "--duration": /--no-generator.*--idle-exit/ } },
     {
+      args: ["start", "--port", "70000", "--alert-webhook", "ftp://hooks", "--alert-interval", "0", "--freshness-slo", "silver.nothing=5"],
+      named: {
+        "--port": /from 0 to 65535/,
+        "--alert-webhook": /http:\/\/ or https:\/\/ URL/,
+        "--alert-interval": POSITIVE,
+        "--freshness-slo": /names a table with an objective: silver\.order_events/,
+      },
+    },
+    { args: ["start", "--freshness-slo", "silver.orders"], named: { "--freshness-slo": /<table>=<seconds>/ } },
+    {
       args: ["start"],
       env: { ECOM_BATCH_SIZE: "lots", ECOM_FAULT_AT: "somewhere", PUBSUB_EMULATOR_HOST: "localhost", ECOM_LOG_LEVEL: "loud" },
       named: {
@@ -216,6 +226,8 @@ const REFUSALS: Record<string, Refusal[]> = {
     { args: ["report", "--date", "today"], named: { "--date": DATE } },
   ],
   schemas: [{ args: ["schemas", "--out", ""], named: { "--out": /folder path/ } }],
+  status: [{ args: ["status", "--data-dir", ""], named: { "--data-dir": /folder path/ } }],
+  "monitoring generate": [{ args: ["monitoring", "generate", "--out", ""], named: { "--out": /folder path/ } }],
   ingest: [
     {
       args: ["ingest", "--runner", "spark", "--batch-size", "0", "--parse-threads", "99", "x.ndjson"],

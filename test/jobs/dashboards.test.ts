@@ -259,10 +259,13 @@ describe.skipIf(noBrowser !== undefined || "skip" in emu)("dashboards in a brows
     );
     for (const r of await table(page, "schema_drift")) expect([r.key, num(r.fields)]).toEqual([r.key, driftSql.get(r.key) ?? 0]);
 
-    // Drained: nothing held. The alert state is not wired into this instance yet, and the page says so.
+    // Drained: nothing held. The alerts are the ones the instance evaluates (what `ecom status` reports from it).
     expect(num(await figure(page, "backlog.messages"))).toBe(0);
-    expect(await figure(page, "alerts.firing")).toBe("");
-    expect(await page.textContent('tbody[data-table="alerts"]')).toContain("no alert evaluator wired");
+    const status = JSON.parse(await cli(["status", "--json", "--data-dir", dataDir])) as { source: string; alerts: { state: string }[] };
+    expect(status.source).toBe("instance");
+    const firing = status.alerts.filter((a) => a.state === "firing").length;
+    expect(num(await figure(page, "alerts.firing"))).toBe(firing);
+    if (status.alerts.length === 0) expect(await page.textContent('tbody[data-table="alerts"]')).toContain("none firing");
 
     // Live: the second tranche reaches the page without a reload, and the throughput series saw it.
     const before = sql.read;

@@ -6,7 +6,8 @@
  * observation per batch; one ingest latency per acked message), the backlog
  * is empty once everything is acked, every Silver and Gold table with data
  * has a freshness and an objective, and a job run recorded by another
- * process (`ecom report`, through the instance) shows in the job metrics.
+ * process (`ecom report`, through the instance) shows in the job metrics;
+ * `ecom status` in another process reports the same run from the instance.
  * Without the token the scrape is refused.
  */
 import { execFile } from "node:child_process";
@@ -14,6 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import type { StatusReport } from "../../jobs/status.js";
 import { runStreamJob } from "../../jobs/stream.js";
 import { type InstanceInfo, instanceFile, instanceFetch, queryInstance, tokenFile } from "../../pipelines/local/instance.js";
 import { FRESHNESS } from "../../pipelines/observe/slo.js";
@@ -125,6 +127,20 @@ describe.skipIf("skip" in emulator)("the streaming job's metrics", () => {
       expect(Object.fromEntries(byLabel(m, "ecom_table_freshness_slo_seconds", "table"))).toEqual(
         Object.fromEntries(FRESHNESS.map((f) => [f.table, f.seconds])),
       );
+
+      // `ecom status` in another process reads the same instance.
+      const status = JSON.parse(
+        (await run(process.execPath, [CLI, "status", "--json", "--data-dir", dataDir], { env: { ...process.env, ECOM_LOG_LEVEL: "warn" } })).stdout,
+      ) as StatusReport;
+      expect(status.source).toBe("instance");
+      expect(status.instance?.port).toBe(instance.port);
+      expect((status.stream as { totals: { read: number } }).totals.read).toBe(COUNT);
+      expect(status.rates.batches).toBe(batches);
+      expect(status.rates.dead_letter_ratio).toBeCloseTo(deadLetters / COUNT, 10);
+      expect(status.backlog).toEqual([{ subscription: "events-metrics-ingest", messages: 0, oldestUnackedAgeSeconds: 0 }]);
+      expect(status.freshness.find((f) => f.table === "silver.orders")).toMatchObject({ ok: true, slo_seconds: 600 });
+      expect(status.jobs.map((j) => [j.job, j.outcome])).toEqual([["report", "succeeded"]]);
+      expect(status.alerts_evaluated).toBe("all local rules");
 
       // The report run of the other process, from ops.job_runs.
       const runs = await queryInstance(instance, `SELECT outcome, epoch_ms(finished_at) AS at FROM ops.job_runs WHERE job = 'report'`);
