@@ -159,7 +159,11 @@ export class KmsKeyWrapper implements KeyWrapper {
     const clientOptions: ClientOptions = { projectId: project };
     if (options.apiEndpoint !== undefined) clientOptions.apiEndpoint = options.apiEndpoint;
     if (options.port !== undefined) clientOptions.port = options.port;
-    if (options.sslCreds !== undefined) clientOptions.sslCreds = options.sslCreds;
+    if (options.sslCreds !== undefined) {
+      clientOptions.sslCreds = options.sslCreds;
+      // Given channel credentials, no Google credentials are used: naming the universe spares the client a metadata-server lookup for it.
+      clientOptions.universeDomain = "googleapis.com";
+    }
     if (options.keyFilename !== undefined) clientOptions.keyFilename = options.keyFilename;
     this.client = new KeyManagementServiceClient(clientOptions);
   }
