@@ -149,6 +149,9 @@ export class KmsKeyWrapper implements KeyWrapper {
   private readonly timeoutMs: number;
   private readonly cache: IkCache;
   private readonly inFlight = new Map<string, Promise<Buffer>>();
+  private readonly usesGoogleAuth: boolean;
+  private readonly keyFilename: string | undefined;
+  private credentialsReady: Promise<void> | undefined;
 
   constructor(options: KmsKeyWrapperOptions) {
     this.id = kmsKeyName(options);
@@ -166,6 +169,8 @@ export class KmsKeyWrapper implements KeyWrapper {
     }
     if (options.keyFilename !== undefined) clientOptions.keyFilename = options.keyFilename;
     this.client = new KeyManagementServiceClient(clientOptions);
+    this.usesGoogleAuth = options.sslCreds === undefined;
+    this.keyFilename = options.keyFilename;
   }
 
   async wrapAll(keys: readonly Buffer[]): Promise<Buffer[]> {
@@ -311,10 +316,29 @@ export class KmsKeyWrapper implements KeyWrapper {
 
   private async call<T>(purpose: string, run: () => Promise<T>): Promise<T> {
     try {
+      await this.credentials();
       return await run();
     } catch (err) {
       throw this.explain(purpose, err);
     }
+  }
+
+  /**
+   * Resolves the Google credentials before the client's first call: when the
+   * client finds none while making its channel, that failure escapes the
+   * call's promise as an unhandled rejection (which would end the process)
+   * instead of rejecting the call.
+   */
+  private credentials(): Promise<void> {
+    if (!this.usesGoogleAuth) return Promise.resolve();
+    this.credentialsReady ??= this.client.auth.getClient().then(
+      () => undefined,
+      (err: unknown) => {
+        this.credentialsReady = undefined;
+        throw err;
+      },
+    );
+    return this.credentialsReady;
   }
 
   /** A KMS failure as an error a person can act on; the server's text names resources and states, never key bytes. */
@@ -333,12 +357,17 @@ export class KmsKeyWrapper implements KeyWrapper {
       5: `Check the project, location, key ring and key names; list the keys with: gcloud kms keys list --keyring=${ids[3]} --location=${ids[2]} --project=${ids[1]}`,
       7: `Check that the caller's service account has roles/cloudkms.cryptoKeyEncrypterDecrypter on ${this.id}, and that the key name is right (KMS answers PERMISSION_DENIED for a key that does not exist too).`,
       9: `A key version this needs is not enabled (disabled, scheduled for destruction or destroyed). Check with: ${versions}\n  Re-enable a disabled version (gcloud kms keys versions enable N ...) or restore one scheduled for destruction; a destroyed version cannot come back.`,
-      4: `Cloud KMS at ${this.endpoint} did not answer in ${this.timeoutMs} ms. Check the network path to it, then retry.`,
+      4: /UNAVAILABLE/.test(raw)
+        ? `Cannot reach Cloud KMS at ${this.endpoint} (tried for ${this.timeoutMs} ms). Check the endpoint and the network path to it, then retry.`
+        : `Cloud KMS at ${this.endpoint} did not answer in ${this.timeoutMs} ms. Check the network path to it, then retry.`,
       14: `Cannot reach Cloud KMS at ${this.endpoint}. Check the endpoint and the network path to it, then retry.`,
       16: `The credentials were refused. Check Application Default Credentials (gcloud auth application-default login, or the workload's service account).`,
       8: `The KMS quota for ${ids[1]} is exhausted; retry later or raise the quota.`,
     };
-    const advice = code === undefined ? `Check that credentials are available (Application Default Credentials) and that ${this.endpoint} is reachable.` : (check[code] ?? `Check the key with: ${versions}`);
+    const noCode = this.keyFilename
+      ? `Check the service account key file ${this.keyFilename} (it must exist and be a JSON key of an account with access to the key).`
+      : `Check that Google credentials are available (Application Default Credentials: the workload's service account, or gcloud auth application-default login) and that ${this.endpoint} is reachable.`;
+    const advice = code === undefined ? noCode : (check[code] ?? `Check the key with: ${versions}`);
     return new KmsKeyError(`${what} ${nothing}\n  ${advice}`);
   }
 }
