@@ -129,8 +129,10 @@ export function kmsKeyName(ref: KmsKeyRef): string {
   if (ref.keyName !== undefined && parts.some((p) => p !== undefined)) {
     throw new KmsKeyError(`give the Cloud KMS key either as keyName or as project, location, keyRing and key, not both.`);
   }
-  const name = ref.keyName ?? (parts.every((p) => typeof p === "string" && p.length > 0 && !p.includes("/")) ? `projects/${ref.project}/locations/${ref.location}/keyRings/${ref.keyRing}/cryptoKeys/${ref.key}` : undefined);
-  if (name === undefined) throw new KmsKeyError(`the Cloud KMS key needs project, location, keyRing and key, each non-empty and without "/".`);
+  if (ref.keyName === undefined && !parts.every((p) => typeof p === "string" && p.length > 0 && !p.includes("/"))) {
+    throw new KmsKeyError(`the Cloud KMS key needs project, location, keyRing and key, each non-empty and without "/".`);
+  }
+  const name = ref.keyName ?? `projects/${ref.project}/locations/${ref.location}/keyRings/${ref.keyRing}/cryptoKeys/${ref.key}`;
   if (/\/cryptoKeyVersions\/[^/]+$/.test(name)) {
     throw new KmsKeyError(
       `the Cloud KMS key name ${name} names a key version. Give the key itself (drop /cryptoKeyVersions/...):\n` +
@@ -158,7 +160,12 @@ export class KmsKeyWrapper implements KeyWrapper {
     const project = KEY_NAME.exec(this.id)![1]!;
     this.endpoint = `${options.apiEndpoint ?? "cloudkms.googleapis.com"}:${options.port ?? 443}`;
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.cache = new IkCache(options.cache?.maxEntries ?? 4096, options.cache?.ttlMs ?? 300_000, options.now ?? Date.now);
+    const maxEntries = options.cache?.maxEntries ?? 4096;
+    const ttlMs = options.cache?.ttlMs ?? 300_000;
+    for (const [what, n] of [["timeoutMs", this.timeoutMs], ["cache.maxEntries", maxEntries], ["cache.ttlMs", ttlMs]] as const) {
+      if (!Number.isInteger(n) || n < (what === "timeoutMs" ? 1 : 0)) throw new KmsKeyError(`the KMS wrapper option ${what} must be a whole number${what === "timeoutMs" ? " above 0" : ", 0 or more"} (got ${n}).`);
+    }
+    this.cache = new IkCache(maxEntries, ttlMs, options.now ?? Date.now);
     const clientOptions: ClientOptions = { projectId: project };
     if (options.apiEndpoint !== undefined) clientOptions.apiEndpoint = options.apiEndpoint;
     if (options.port !== undefined) clientOptions.port = options.port;
