@@ -61,8 +61,7 @@
  *   project, location, keyRing, key   its parts (not both)
  *   apiEndpoint, port   where KMS is (default cloudkms.googleapis.com:443)
  *   sslCreds       gRPC channel credentials instead of Application Default
- *                  Credentials (tests: grpc.credentials.createInsecure())
- *   keyFilename    a service account key file instead of ADC
+ *                  Credentials, the default (tests: grpc.credentials.createInsecure())
  *   timeoutMs      per KMS call, retries included (default 30 000)
  *   cache          { maxEntries (default 4096), ttlMs (default 300 000) }
  *   probe          encrypt and decrypt a throwaway value at open, so a wrong
@@ -90,7 +89,6 @@ export type KmsKeyWrapperOptions = KmsKeyRef & {
   apiEndpoint?: string;
   port?: number;
   sslCreds?: ClientOptions["sslCreds"];
-  keyFilename?: string;
   timeoutMs?: number;
   cache?: { maxEntries?: number; ttlMs?: number };
   probe?: boolean;
@@ -152,7 +150,6 @@ export class KmsKeyWrapper implements KeyWrapper {
   private readonly cache: IkCache;
   private readonly inFlight = new Map<string, Promise<Buffer>>();
   private readonly usesGoogleAuth: boolean;
-  private readonly keyFilename: string | undefined;
   private credentialsReady: Promise<void> | undefined;
 
   constructor(options: KmsKeyWrapperOptions) {
@@ -174,10 +171,8 @@ export class KmsKeyWrapper implements KeyWrapper {
       // Given channel credentials, no Google credentials are used: naming the universe spares the client a metadata-server lookup for it.
       clientOptions.universeDomain = "googleapis.com";
     }
-    if (options.keyFilename !== undefined) clientOptions.keyFilename = options.keyFilename;
     this.client = new KeyManagementServiceClient(clientOptions);
     this.usesGoogleAuth = options.sslCreds === undefined;
-    this.keyFilename = options.keyFilename;
   }
 
   async wrapAll(keys: readonly Buffer[]): Promise<Buffer[]> {
@@ -371,9 +366,7 @@ export class KmsKeyWrapper implements KeyWrapper {
       16: `The credentials were refused. Check Application Default Credentials (gcloud auth application-default login, or the workload's service account).`,
       8: `The KMS quota for ${ids[1]} is exhausted; retry later or raise the quota.`,
     };
-    const noCode = this.keyFilename
-      ? `Check the service account key file ${this.keyFilename} (it must exist and be a JSON key of an account with access to the key).`
-      : `Check that Google credentials are available (Application Default Credentials: the workload's service account, or gcloud auth application-default login) and that ${this.endpoint} is reachable.`;
+    const noCode = `Check that Google credentials are available (Application Default Credentials: the workload's service account, GOOGLE_APPLICATION_CREDENTIALS naming a readable key file, or gcloud auth application-default login) and that ${this.endpoint} is reachable.`;
     const advice = code === undefined ? noCode : (check[code] ?? `Check the key with: ${versions}`);
     return new KmsKeyError(`${what} ${nothing}\n  ${advice}`);
   }

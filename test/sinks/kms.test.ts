@@ -322,14 +322,20 @@ describe("fails closed", () => {
     expect(err.message).toContain(name);
   });
 
-  it("credentials that cannot be loaded reject the call with what to check, before anything reaches KMS", async () => {
+  it("Application Default Credentials that cannot be loaded reject the call with what to check, before anything reaches KMS", async () => {
     const name = newKey();
-    const keyFile = path.join(os.tmpdir(), `missing-${randomBytes(6).toString("hex")}.json`);
+    const saved = process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    process.env.GOOGLE_APPLICATION_CREDENTIALS = path.join(os.tmpdir(), `missing-${randomBytes(6).toString("hex")}.json`);
     const mark = kms.calls.length;
-    const err = await failure(openKmsKeyWrapper({ keyName: name, apiEndpoint: "127.0.0.1", port: kms.port, keyFilename: keyFile }));
-    expect(err.message).toContain(name);
-    expect(err.message).toContain(`Check the service account key file ${keyFile}`);
-    expect(kms.calls.length).toBe(mark);
+    try {
+      const err = await failure(openKmsKeyWrapper({ keyName: name, apiEndpoint: "127.0.0.1", port: kms.port }));
+      expect(err.message).toContain(name);
+      expect(err.message).toContain("Check that Google credentials are available (Application Default Credentials");
+      expect(kms.calls.length).toBe(mark);
+    } finally {
+      if (saved === undefined) delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+      else process.env.GOOGLE_APPLICATION_CREDENTIALS = saved;
+    }
   });
 
   it("a key name that is not a CryptoKey is refused before any call", () => {
