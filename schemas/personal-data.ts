@@ -180,8 +180,11 @@ export const FREE_TEXT_VALUES = {
   ],
   /** Digits in a phone: fewer are quantities and dates, more are references. */
   phoneDigits: { international: { min: 8, max: 15 }, national: { min: 10, max: 11 } },
-  /** A dotted quad after one of these words is a version, not an address (`version 1.2.3.4`). */
-  versionWords: ["v", "ver", "version", "build", "release", "rel", "firmware", "fw", "update", "patch", "sdk", "api", "app", "os"],
+  /** A dotted quad after one of these words is a version, not an address (`version 1.2.3.4`, `chrome 12.0.45.6`). */
+  versionWords: [
+    "v", "ver", "version", "build", "release", "rel", "firmware", "fw", "update", "patch", "sdk", "api", "app", "os",
+    "ios", "ipados", "android", "windows", "macos", "linux", "chrome", "chromium", "firefox", "safari", "edge", "opera", "node",
+  ],
   /**
    * Name words of a personal URL parameter, by the info type its value is
    * reported under when the value itself does not say (an email, an IP

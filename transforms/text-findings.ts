@@ -121,6 +121,11 @@ function wordsOf(text: string): Word[] {
       else break;
     }
     if (start < end && text[start] === "(" && count(text, start, end, "(") > count(text, start, end, ")")) start++;
+    // A value in parentheses, `(10.0.0.1)`; an area code or trunk, `(555)`, `(0)`, stays itself.
+    if (end - start > 2 && text[start] === "(" && text[end - 1] === ")" && /\D/.test(text.slice(start + 1, end - 1))) {
+      start++;
+      end--;
+    }
     words.push({ rawStart, rawEnd, start, end });
   }
   return words;
