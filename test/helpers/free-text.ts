@@ -26,7 +26,7 @@ export interface PlantedText {
 }
 
 const FIRST = ["anna", "Bob", "chloé", "dmitri", "EVE", "farah", "gus", "hana", "ivan", "jo"];
-const LAST = ["smith", "Doe", "jones", "o-neil", "van.dyke", "li", "MÜLLER".toLowerCase().replace("ü", "u"), "garcia"];
+const LAST = ["smith", "Doe", "jones", "o-neil", "van.dyke", "li", "muller", "garcia"];
 const DOMAINS = ["example.com", "mail.example.org", "sub.example.co.uk", "x-y.example.net", "EXAMPLE.IO", "shop.example.travel"];
 
 /** An email in one of many spellings (ASCII: what an address is). */
