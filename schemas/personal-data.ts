@@ -177,19 +177,44 @@ export const FREE_TEXT_VALUES = {
   /** Phone shapes, tested on a run of whole words joined by single spaces. */
   phones: [
     // International: + country code, then groups (a "(0)" trunk allowed).
-    /^\+[1-9]\d{0,2}(?:[ \u00a0.\-]?(?:\(\d{1,4}\)|\d{1,6})){1,7}$/,
+    /^\+[1-9]\d{0,2}(?:[ \u00a0.-]?(?:\(\d{1,4}\)|\d{1,6})){1,7}$/,
     // North America: (NPA) NXX-XXXX or NPA-NXX-XXXX with one separator throughout, optional leading 1.
-    /^(?:1[ \u00a0.\-]?)?\([2-9]\d{2}\)[ \u00a0]?[2-9]\d{2}[ \u00a0.\-]\d{4}$/,
-    /^(?:1([ \u00a0.\-]))?[2-9]\d{2}([ \u00a0.\-])[2-9]\d{2}\2\d{4}$/,
+    /^(?:1[ \u00a0.-]?)?\([2-9]\d{2}\)[ \u00a0]?[2-9]\d{2}[ \u00a0.-]\d{4}$/,
+    /^(?:1([ \u00a0.-]))?[2-9]\d{2}([ \u00a0.-])[2-9]\d{2}\2\d{4}$/,
     // National with a trunk 0, in groups of 2-8 digits split by one separator throughout.
-    /^0[1-9]\d{0,4}([ \u00a0.\-])\d{2,8}(?:\1\d{2,8}){0,4}$/,
+    /^0[1-9]\d{0,4}([ \u00a0.-])\d{2,8}(?:\1\d{2,8}){0,4}$/,
   ],
   /** Digits in a phone: fewer are quantities and dates, more are references. */
   phoneDigits: { international: { min: 8, max: 15 }, national: { min: 10, max: 11 } },
   /** A dotted quad after one of these words is a version, not an address (`version 1.2.3.4`, `chrome 12.0.45.6`). */
   versionWords: [
-    "v", "ver", "version", "build", "release", "rel", "firmware", "fw", "update", "patch", "sdk", "api", "app", "os",
-    "ios", "ipados", "android", "windows", "macos", "linux", "chrome", "chromium", "firefox", "safari", "edge", "opera", "node",
+    "v",
+    "ver",
+    "version",
+    "build",
+    "release",
+    "rel",
+    "firmware",
+    "fw",
+    "update",
+    "patch",
+    "sdk",
+    "api",
+    "app",
+    "os",
+    "ios",
+    "ipados",
+    "android",
+    "windows",
+    "macos",
+    "linux",
+    "chrome",
+    "chromium",
+    "firefox",
+    "safari",
+    "edge",
+    "opera",
+    "node",
   ],
   /**
    * Name words of a personal URL parameter, by the info type its value is

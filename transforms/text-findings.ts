@@ -137,7 +137,7 @@ function count(text: string, from: number, to: number, c: string): number {
   return n;
 }
 
-const NUMERIC_WORD = /^[+(]?[\d().\-]*\d[\d().\-]*$/;
+const NUMERIC_WORD = /^[+(]?[\d().-]*\d[\d().-]*$/;
 /** Phone groups are joined by one space (or a no-break space); a run of longer gaps is a list of numbers. */
 const GAP = new Set([" ", "\u00a0"]);
 const MAX_PHONE_WORDS = 7;

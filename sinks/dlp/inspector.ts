@@ -50,8 +50,14 @@ export const dlpInspectorOptions = z
     /** The GCP project DLP bills and runs in. */
     project: z.string().regex(/^[a-z][a-z0-9-]{4,29}$/, "must be a GCP project id like ecom-prod"),
     /** DLP location: `global` or a region such as `europe-west1` (data residency). */
-    location: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be global or a region like europe-west1").default("global"),
-    infoTypes: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be a DLP info type name like EMAIL_ADDRESS")).min(1).default([...DEFAULT_DLP_INFO_TYPES]),
+    location: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, "must be global or a region like europe-west1")
+      .default("global"),
+    infoTypes: z
+      .array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be a DLP info type name like EMAIL_ADDRESS"))
+      .min(1)
+      .default([...DEFAULT_DLP_INFO_TYPES]),
     /** Findings less likely than this are not reported. */
     minLikelihood: z.enum(DLP_LIKELIHOODS).default("POSSIBLE"),
     /** Host of the DLP API (default the client's: dlp.googleapis.com); a regional endpoint or a local test server. */
@@ -70,7 +76,10 @@ export const dlpInspectorOptions = z
       .default({}),
   })
   .strict()
-  .refine((o) => !o.insecure || o.apiEndpoint !== undefined, { message: "insecure needs an apiEndpoint (it is for a local test server only)", path: ["insecure"] });
+  .refine((o) => !o.insecure || o.apiEndpoint !== undefined, {
+    message: "insecure needs an apiEndpoint (it is for a local test server only)",
+    path: ["insecure"],
+  });
 
 export type DlpInspectorOptions = z.input<typeof dlpInspectorOptions>;
 
@@ -147,7 +156,10 @@ export function openDlpInspector(options: DlpInspectorOptions): DlpInspector {
     const { findings, truncated } = await call(request, texts.length);
     if (truncated) {
       const halves = splitRequest(request);
-      if (!halves) throw new DlpInspectionError(`${prefix(where, texts.length)}: DLP truncated the findings of a single text of ${request.pieces[0]!.value.length} characters; it cannot be inspected completely. Lower the info types or the likelihood it reports, or shorten the field.`);
+      if (!halves)
+        throw new DlpInspectionError(
+          `${prefix(where, texts.length)}: DLP truncated the findings of a single text of ${request.pieces[0]!.value.length} characters; it cannot be inspected completely. Lower the info types or the likelihood it reports, or shorten the field.`,
+        );
       for (const half of halves) await run(half, out, texts);
       return;
     }
@@ -157,7 +169,9 @@ export function openDlpInspector(options: DlpInspectorOptions): DlpInspector {
       const span = piece ? utf16Span(piece.value, f.location?.byteRange, f.location?.codepointRange) : undefined;
       const infoType = f.infoType?.name;
       if (!piece || !span || !infoType) {
-        throw new DlpInspectionError(`${prefix(where, texts.length)}: DLP answered a finding the adapter cannot place (row ${row ?? "missing"} of ${request.pieces.length}, ${span ? "span ok" : "no span within its text"}). Check the endpoint speaks DLP v2.`);
+        throw new DlpInspectionError(
+          `${prefix(where, texts.length)}: DLP answered a finding the adapter cannot place (row ${row ?? "missing"} of ${request.pieces.length}, ${span ? "span ok" : "no span within its text"}). Check the endpoint speaks DLP v2.`,
+        );
       }
       out[piece.text]!.push({ start: piece.offset + span.start, end: piece.offset + span.end, infoType });
     }
@@ -224,7 +238,8 @@ function prefix(w: Where, texts: number): string {
 }
 
 const HINTS: Partial<Record<number, string>> = {
-  [status.PERMISSION_DENIED]: "Check that the DLP API (dlp.googleapis.com) is enabled in project {project} and that the credentials hold the DLP User role (roles/dlp.user) there.",
+  [status.PERMISSION_DENIED]:
+    "Check that the DLP API (dlp.googleapis.com) is enabled in project {project} and that the credentials hold the DLP User role (roles/dlp.user) there.",
   [status.UNAUTHENTICATED]: "Check the Application Default Credentials (gcloud auth application-default login, or the workload's service account).",
   [status.INVALID_ARGUMENT]: "Check the configured info types, likelihood and location ({location}).",
   [status.NOT_FOUND]: "Check that project {project} and location {location} exist.",

@@ -20,7 +20,11 @@ export interface DlpRange {
 }
 
 /** The UTF-16 span of one finding, or undefined when its ranges do not fit the text. */
-export function utf16Span(text: string, byteRange: DlpRange | null | undefined, codepointRange: DlpRange | null | undefined): { start: number; end: number } | undefined {
+export function utf16Span(
+  text: string,
+  byteRange: DlpRange | null | undefined,
+  codepointRange: DlpRange | null | undefined,
+): { start: number; end: number } | undefined {
   const bytes = byteRange ? fromUtf8Bytes(text, int(byteRange.start), int(byteRange.end)) : undefined;
   const points = codepointRange ? fromCodepoints(text, int(codepointRange.start), int(codepointRange.end)) : undefined;
   if (byteRange && !bytes) return undefined;

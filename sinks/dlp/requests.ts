@@ -138,7 +138,8 @@ export function packRequests(pieces: readonly Piece[], limits: DlpLimits, framin
   let current: Piece[] = [];
   let bytes = 0;
   for (const p of pieces) {
-    if (requestBytes(framing, p.rowBytes) > limits.maxRequestBytes) throw new Error(`a DLP table row of ${p.rowBytes} bytes does not fit a request of ${limits.maxRequestBytes} bytes`);
+    if (requestBytes(framing, p.rowBytes) > limits.maxRequestBytes)
+      throw new Error(`a DLP table row of ${p.rowBytes} bytes does not fit a request of ${limits.maxRequestBytes} bytes`);
     if (current.length > 0 && (requestBytes(framing, bytes + p.rowBytes) > limits.maxRequestBytes || current.length >= limits.maxCells)) {
       out.push({ pieces: current });
       current = [];

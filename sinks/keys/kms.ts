@@ -159,8 +159,13 @@ export class KmsKeyWrapper implements KeyWrapper {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     const maxEntries = options.cache?.maxEntries ?? 4096;
     const ttlMs = options.cache?.ttlMs ?? 300_000;
-    for (const [what, n] of [["timeoutMs", this.timeoutMs], ["cache.maxEntries", maxEntries], ["cache.ttlMs", ttlMs]] as const) {
-      if (!Number.isInteger(n) || n < (what === "timeoutMs" ? 1 : 0)) throw new KmsKeyError(`the KMS wrapper option ${what} must be a whole number${what === "timeoutMs" ? " above 0" : ", 0 or more"} (got ${n}).`);
+    for (const [what, n] of [
+      ["timeoutMs", this.timeoutMs],
+      ["cache.maxEntries", maxEntries],
+      ["cache.ttlMs", ttlMs],
+    ] as const) {
+      if (!Number.isInteger(n) || n < (what === "timeoutMs" ? 1 : 0))
+        throw new KmsKeyError(`the KMS wrapper option ${what} must be a whole number${what === "timeoutMs" ? " above 0" : ", 0 or more"} (got ${n}).`);
     }
     this.cache = new IkCache(maxEntries, ttlMs, options.now ?? Date.now);
     const clientOptions: ClientOptions = { projectId: project };
@@ -262,7 +267,8 @@ export class KmsKeyWrapper implements KeyWrapper {
       this.inFlight.set(id, p);
       try {
         const ik = await p;
-        if (ik.length !== IK_BYTES) throw new KmsKeyError(`Cloud KMS gave back a ${ik.length}-byte intermediate key under ${this.id}; refusing it (expected ${IK_BYTES}).`);
+        if (ik.length !== IK_BYTES)
+          throw new KmsKeyError(`Cloud KMS gave back a ${ik.length}-byte intermediate key under ${this.id}; refusing it (expected ${IK_BYTES}).`);
         this.cache.set(id, ik);
         found.set(id, ik);
       } finally {
@@ -291,10 +297,14 @@ export class KmsKeyWrapper implements KeyWrapper {
     const version = res.name ?? "";
     const ciphertext = Buffer.from(res.ciphertext ?? []);
     if (!res.verifiedPlaintextCrc32c || !res.verifiedAdditionalAuthenticatedDataCrc32c || !sameCrc(res.ciphertextCrc32c?.value, ciphertext)) {
-      throw new KmsKeyError(`the Cloud KMS encrypt with ${this.id} was damaged in transit (its CRC32C checksums do not match). Nothing was wrapped; retry the batch.`);
+      throw new KmsKeyError(
+        `the Cloud KMS encrypt with ${this.id} was damaged in transit (its CRC32C checksums do not match). Nothing was wrapped; retry the batch.`,
+      );
     }
     if (!version.startsWith(`${this.id}/cryptoKeyVersions/`) || ciphertext.length === 0 || ciphertext.length > 0xffff || Buffer.byteLength(version) > 0xffff) {
-      throw new KmsKeyError(`Cloud KMS at ${this.endpoint} answered an encrypt with ${this.id} with key version "${version}" and ${ciphertext.length} bytes of ciphertext. Refusing it.`);
+      throw new KmsKeyError(
+        `Cloud KMS at ${this.endpoint} answered an encrypt with ${this.id} with key version "${version}" and ${ciphertext.length} bytes of ciphertext. Refusing it.`,
+      );
     }
     return { version, ciphertext };
   }
@@ -311,7 +321,9 @@ export class KmsKeyWrapper implements KeyWrapper {
     const plaintext = Buffer.from(res.plaintext ?? []);
     if (!sameCrc(res.plaintextCrc32c?.value, plaintext)) {
       plaintext.fill(0);
-      throw new KmsKeyError(`the Cloud KMS decrypt with ${this.id} was damaged in transit (its CRC32C checksum does not match). Nothing was unwrapped; retry the batch.`);
+      throw new KmsKeyError(
+        `the Cloud KMS decrypt with ${this.id} was damaged in transit (its CRC32C checksum does not match). Nothing was unwrapped; retry the batch.`,
+      );
     }
     return plaintext;
   }
@@ -373,9 +385,22 @@ export class KmsKeyWrapper implements KeyWrapper {
 }
 
 const STATUS: Record<number, string> = {
-  1: "CANCELLED", 2: "UNKNOWN", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED", 5: "NOT_FOUND", 6: "ALREADY_EXISTS",
-  7: "PERMISSION_DENIED", 8: "RESOURCE_EXHAUSTED", 9: "FAILED_PRECONDITION", 10: "ABORTED", 11: "OUT_OF_RANGE",
-  12: "UNIMPLEMENTED", 13: "INTERNAL", 14: "UNAVAILABLE", 15: "DATA_LOSS", 16: "UNAUTHENTICATED",
+  1: "CANCELLED",
+  2: "UNKNOWN",
+  3: "INVALID_ARGUMENT",
+  4: "DEADLINE_EXCEEDED",
+  5: "NOT_FOUND",
+  6: "ALREADY_EXISTS",
+  7: "PERMISSION_DENIED",
+  8: "RESOURCE_EXHAUSTED",
+  9: "FAILED_PRECONDITION",
+  10: "ABORTED",
+  11: "OUT_OF_RANGE",
+  12: "UNIMPLEMENTED",
+  13: "INTERNAL",
+  14: "UNAVAILABLE",
+  15: "DATA_LOSS",
+  16: "UNAUTHENTICATED",
 };
 
 interface ParsedBlob {

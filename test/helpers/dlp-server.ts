@@ -21,7 +21,17 @@ import { fromJSON } from "@grpc/proto-loader";
 const require = createRequire(import.meta.url);
 
 /** Names the server knows as PERSON_NAME: scripts of every width in UTF-8 and UTF-16. */
-export const PERSON_NAMES = ["Anna Svensson", "José García", "Zoë Ångström", "王小明", "Søren Kierkegaard", "Nguyễn Văn An", "Ayşe Yılmaz", "Олег Петров", "𠜎𠜱 Kim"];
+export const PERSON_NAMES = [
+  "Anna Svensson",
+  "José García",
+  "Zoë Ångström",
+  "王小明",
+  "Søren Kierkegaard",
+  "Nguyễn Văn An",
+  "Ayşe Yılmaz",
+  "Олег Петров",
+  "𠜎𠜱 Kim",
+];
 
 export const LIKELIHOOD = ["LIKELIHOOD_UNSPECIFIED", "VERY_UNLIKELY", "UNLIKELY", "POSSIBLE", "LIKELY", "VERY_LIKELY"] as const;
 
@@ -31,11 +41,12 @@ const DETECTORS: { infoType: string; likelihood: (typeof LIKELIHOOD)[number]; fi
   {
     infoType: "PERSON_NAME",
     likelihood: "POSSIBLE",
-    find: (t) => PERSON_NAMES.flatMap((n) => {
-      const out: [number, number][] = [];
-      for (let i = t.indexOf(n); i >= 0; i = t.indexOf(n, i + n.length)) out.push([i, i + n.length]);
-      return out;
-    }),
+    find: (t) =>
+      PERSON_NAMES.flatMap((n) => {
+        const out: [number, number][] = [];
+        for (let i = t.indexOf(n); i >= 0; i = t.indexOf(n, i + n.length)) out.push([i, i + n.length]);
+        return out;
+      }),
   },
 ];
 
@@ -104,11 +115,14 @@ export async function startLocalDlp(options: DlpServerOptions = {}): Promise<Loc
     requests.push({ ...req, bytes });
     const failure = failures.shift();
     if (failure) return callback({ code: failure.code, details: failure.details });
-    if (bytes > limits.maxRequestBytes) return callback({ code: grpc.status.INVALID_ARGUMENT, details: `Request size ${bytes} exceeds the limit of ${limits.maxRequestBytes} bytes.` });
+    if (bytes > limits.maxRequestBytes)
+      return callback({ code: grpc.status.INVALID_ARGUMENT, details: `Request size ${bytes} exceeds the limit of ${limits.maxRequestBytes} bytes.` });
     const table = req.item?.table;
     const cells = table ? (table.rows ?? []).reduce((n, r) => n + (r.values?.length ?? 0), 0) : 0;
-    if (cells > limits.maxCells) return callback({ code: grpc.status.INVALID_ARGUMENT, details: `Too many values in the table: ${cells} > ${limits.maxCells}.` });
-    if (!req.parent || !/^projects\/[^/]+\/locations\/[^/]+$/.test(req.parent)) return callback({ code: grpc.status.INVALID_ARGUMENT, details: "parent must be projects/{project}/locations/{location}" });
+    if (cells > limits.maxCells)
+      return callback({ code: grpc.status.INVALID_ARGUMENT, details: `Too many values in the table: ${cells} > ${limits.maxCells}.` });
+    if (!req.parent || !/^projects\/[^/]+\/locations\/[^/]+$/.test(req.parent))
+      return callback({ code: grpc.status.INVALID_ARGUMENT, details: "parent must be projects/{project}/locations/{location}" });
 
     const config = req.inspectConfig ?? {};
     const wanted = new Set((config.infoTypes ?? []).map((t) => t.name));
@@ -146,12 +160,15 @@ export async function startLocalDlp(options: DlpServerOptions = {}): Promise<Loc
   };
 
   const server = new grpc.Server();
-  const unimplemented: grpc.handleUnaryCall<unknown, unknown> = (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: "not in the local DLP" });
+  const unimplemented: grpc.handleUnaryCall<unknown, unknown> = (_call, callback) =>
+    callback({ code: grpc.status.UNIMPLEMENTED, details: "not in the local DLP" });
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const name of Object.keys(service)) handlers[name] = unimplemented;
   handlers.InspectContent = inspectContent as grpc.handleUnaryCall<unknown, unknown>;
   server.addService(service, handlers);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
 
   return {
     address: `127.0.0.1:${port}`,

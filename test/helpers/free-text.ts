@@ -31,7 +31,10 @@ const DOMAINS = ["example.com", "mail.example.org", "sub.example.co.uk", "x-y.ex
 
 /** An email in one of many spellings (ASCII: what an address is). */
 export function randomEmail(r: Seeded): string {
-  const f = r.pick(FIRST).normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+  const f = r
+    .pick(FIRST)
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "");
   const l = r.pick(LAST);
   const local = r.pick([
     `${f}.${l}`,
@@ -156,7 +159,11 @@ function gluedEmail(r: Seeded): PlantedText {
     ["邮箱", "谢谢"],
     ["ℹ️", "🙂"],
   ]);
-  return { text: `${before}${email}${after}`, planted: [{ value: email, infoType: "EMAIL_ADDRESS", start: before.length, end: before.length + email.length }], where: `email glued in ${before}…${after}` };
+  return {
+    text: `${before}${email}${after}`,
+    planted: [{ value: email, infoType: "EMAIL_ADDRESS", start: before.length, end: before.length + email.length }],
+    where: `email glued in ${before}…${after}`,
+  };
 }
 
 /** A URL with personal parameters among plain ones; the planted spans are the raw (encoded) values. */
@@ -205,7 +212,8 @@ export const plainPhrases: Phrase[] = [
   (r) => `${1 + r.int(9)} ${r.digits(3)} ${r.digits(3)} руб`,
   (r) => `+${r.int(50)}.${r.digits(1)}% ${r.pick(["off", "today", "YoY"])}`,
   (r) => `${2000 + r.int(30)}-${String(1 + r.int(12)).padStart(2, "0")}-${String(1 + r.int(28)).padStart(2, "0")}`,
-  (r) => `${String(1 + r.int(28)).padStart(2, "0")}.${String(1 + r.int(12)).padStart(2, "0")}.${2000 + r.int(30)} ${String(r.int(24)).padStart(2, "0")}:${r.digits(2)}`,
+  (r) =>
+    `${String(1 + r.int(28)).padStart(2, "0")}.${String(1 + r.int(12)).padStart(2, "0")}.${2000 + r.int(30)} ${String(r.int(24)).padStart(2, "0")}:${r.digits(2)}`,
   (r) => `${String(1 + r.int(12)).padStart(2, "0")}/${String(1 + r.int(28)).padStart(2, "0")}/${2000 + r.int(30)}`,
   (r) => `${2000 + r.int(30)}-11-05T${String(r.int(24)).padStart(2, "0")}:30:00Z`,
   (r) => `delivered ${r.pick(["Nov", "Dec", "Jan"])} ${1 + r.int(28)}, ${2020 + r.int(8)}`,

@@ -54,7 +54,15 @@ describe("Cloud DLP inspector through the official client, against a local DLP",
   let inspector: DlpInspector;
   const opened: DlpInspector[] = [];
   const open = (more: Partial<DlpInspectorOptions> = {}): DlpInspector => {
-    const i = openDlpInspector({ project: "ecom-test", location: "europe-west1", apiEndpoint: "127.0.0.1", port: dlp.port, insecure: true, timeoutMs: 10_000, ...more });
+    const i = openDlpInspector({
+      project: "ecom-test",
+      location: "europe-west1",
+      apiEndpoint: "127.0.0.1",
+      port: dlp.port,
+      insecure: true,
+      timeoutMs: 10_000,
+      ...more,
+    });
     opened.push(i);
     return i;
   };
@@ -144,7 +152,10 @@ describe("Cloud DLP inspector through the official client, against a local DLP",
         ...requests[i]!,
         item: { table: { ...requests[i]!.item!.table!, rows: [...rows[i]!, rows[i + 1]![0]!] } },
       } as protos.google.privacy.dlp.v2.IInspectContentRequest).finish().length;
-      expect(withNext > limits.maxRequestBytes || rows[i]!.length === limits.maxCells, `request ${i} of ${requests[i]!.bytes} bytes could have taken the next row`).toBe(true);
+      expect(
+        withNext > limits.maxRequestBytes || rows[i]!.length === limits.maxCells,
+        `request ${i} of ${requests[i]!.bytes} bytes could have taken the next row`,
+      ).toBe(true);
     }
     expect(requests.length).toBeGreaterThan(1);
     for (let i = 0; i < cases.length; i++) expect(spans(cases[i]!.text, got[i]!)).toEqual(spans(cases[i]!.text, cases[i]!.planted));
@@ -187,7 +198,12 @@ describe("Cloud DLP inspector through the official client, against a local DLP",
     expect(req!.inspectConfig?.infoTypes?.map((t) => t.name)).toEqual(["EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON_NAME"]);
     for (let i = 0; i < cases.length; i++) {
       const { text, planted } = cases[i]!;
-      expect(spans(text, got[i]!)).toEqual(spans(text, planted.filter((p) => p.infoType !== "PERSON_NAME"))); // names are only POSSIBLE
+      expect(spans(text, got[i]!)).toEqual(
+        spans(
+          text,
+          planted.filter((p) => p.infoType !== "PERSON_NAME"),
+        ),
+      ); // names are only POSSIBLE
     }
     const emails = open({ infoTypes: ["EMAIL_ADDRESS"] });
     const onlyEmails = await emails.inspect(cases.map((c) => c.text));
@@ -239,7 +255,9 @@ describe("Cloud DLP inspector through the official client, against a local DLP",
 
     const impatient = open({ timeoutMs: 1_500 });
     dlp.failNext(status.UNAVAILABLE, "still down", 1_000);
-    await expect(impatient.inspect(["a text"])).rejects.toThrow(/ecom: Cloud DLP could not inspect a batch of 1 texts \(project ecom-test.*(UNAVAILABLE|DEADLINE_EXCEEDED)/);
+    await expect(impatient.inspect(["a text"])).rejects.toThrow(
+      /ecom: Cloud DLP could not inspect a batch of 1 texts \(project ecom-test.*(UNAVAILABLE|DEADLINE_EXCEEDED)/,
+    );
     dlp.clearFailures();
   });
 

@@ -344,7 +344,9 @@ describe("fails closed", () => {
     expect(() => kmsKeyName({ keyName: "projects/p/keyRings/r" })).toThrow(/not of the form/);
     expect(() => kmsKeyName({ project: "p", location: "l", keyRing: "r/x", key: "k" })).toThrow(/without "\/"/);
     expect(() => kmsKeyName({ keyName: "projects/p/locations/l/keyRings/r/cryptoKeys/k", project: "p" } as never)).toThrow(/not both/);
-    expect(() => new KmsKeyWrapper({ keyName: "projects/p/locations/l/keyRings/r/cryptoKeys/k", timeoutMs: 0 })).toThrow(/timeoutMs must be a whole number above 0/);
+    expect(() => new KmsKeyWrapper({ keyName: "projects/p/locations/l/keyRings/r/cryptoKeys/k", timeoutMs: 0 })).toThrow(
+      /timeoutMs must be a whole number above 0/,
+    );
     expect(() => new KmsKeyWrapper({ keyName: "projects/p/locations/l/keyRings/r/cryptoKeys/k", cache: { ttlMs: -1 } })).toThrow(/cache.ttlMs/);
     expect(kms.calls.length).toBe(mark);
   });

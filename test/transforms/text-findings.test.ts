@@ -30,12 +30,12 @@ describe("built-in text inspector: what it finds", () => {
 
   it.each([
     ["iphone 15 pro 256gb", []],
-    ["call +44 20 7946 0958 today", ["PHONE_NUMBER \"+44 20 7946 0958\""]],
-    ["(555) 234-5678", ["PHONE_NUMBER \"(555) 234-5678\""]],
-    ["555-234-5678 on 2024-11-05", ["PHONE_NUMBER \"555-234-5678\""]],
+    ["call +44 20 7946 0958 today", ['PHONE_NUMBER "+44 20 7946 0958"']],
+    ["(555) 234-5678", ['PHONE_NUMBER "(555) 234-5678"']],
+    ["555-234-5678 on 2024-11-05", ['PHONE_NUMBER "555-234-5678"']],
     ["order 123-456-7890", []], // area code 123 does not exist: a reference
     ["555-1234", []], // 7 digits: too short to tell from a reference
-    ["from 10.1.2.3:8443 at 10:30", ["IP_ADDRESS \"10.1.2.3\""]],
+    ["from 10.1.2.3:8443 at 10:30", ['IP_ADDRESS "10.1.2.3"']],
     ["version 1.2.3.4", []],
     ["chrome 120.0.6099.109", []],
     ["0.0.0.0", []],
@@ -64,7 +64,9 @@ describe("built-in text inspector: what it finds", () => {
 
   it("plays the TextInspector role: one call for a batch, findings per text in order", async () => {
     const inspector: TextInspector = builtInInspector;
-    const planted = personalTexts(4, 80).filter((c) => c.planted.length > 0).slice(0, 50);
+    const planted = personalTexts(4, 80)
+      .filter((c) => c.planted.length > 0)
+      .slice(0, 50);
     const cases = [...planted.map((c) => c.text), ...plainTexts(5, 50)];
     const got = await inspector.inspect(cases);
     expect(got).toHaveLength(cases.length);
@@ -127,12 +129,26 @@ describe("applyFindings", () => {
     );
     expect(out).toBe("mail <EMAIL_ADDRESS:16> now");
     // Touching spans are two replacements.
-    expect(applyFindings("abcdef", [{ start: 3, end: 6, infoType: "Y" }, { start: 0, end: 3, infoType: "X" }], (_s, t) => t)).toBe("XY");
+    expect(
+      applyFindings(
+        "abcdef",
+        [
+          { start: 3, end: 6, infoType: "Y" },
+          { start: 0, end: 3, infoType: "X" },
+        ],
+        (_s, t) => t,
+      ),
+    ).toBe("XY");
   });
 
   it("refuses a finding outside its text, naming only offsets", () => {
     const text = "secret anna@example.com";
-    for (const bad of [{ start: -1, end: 3 }, { start: 5, end: 99 }, { start: 6, end: 2 }, { start: 1.5, end: 3 }]) {
+    for (const bad of [
+      { start: -1, end: 3 },
+      { start: 5, end: 99 },
+      { start: 6, end: 2 },
+      { start: 1.5, end: 3 },
+    ]) {
       expect(() => applyFindings(text, [{ ...bad, infoType: "EMAIL_ADDRESS" }], () => "")).toThrow(RangeError);
       try {
         applyFindings(text, [{ ...bad, infoType: "EMAIL_ADDRESS" }], () => "");
