@@ -29,6 +29,7 @@ import type { GeneratorOptions } from "../sources/dev/generator/index.js";
 import { type EmulatorHandle, isEmulatorReachable, startEmulator } from "../sources/dev/pubsub-emulator.js";
 import { EventPublisher, PubSubBatchSource, type PubSubTarget, describePubSubError, ensureTopicAndSubscription } from "../sources/pubsub.js";
 import { generateToPubSub } from "./generate.js";
+import type { EngineServices } from "../pipelines/local/engine.js";
 import { openRuntime } from "./runtime.js";
 import { Progress } from "./stream-progress.js";
 
@@ -56,6 +57,8 @@ export interface StreamJobOptions {
   /** How often `onProgressLine` is called (default 2000 ms). */
   progressEveryMs?: number;
   hooks?: StreamHooks;
+  /** The key-encryption key (local or Cloud KMS) and the text inspector. */
+  services?: EngineServices;
 }
 
 export interface StreamHooks {
@@ -80,6 +83,7 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
     const engine = await openRuntime(opts.dataDir, {
       fault,
       parseThreads: opts.parseThreads,
+      ...opts.services,
       gold: {
         // A day window is a scan of the day: day/hour tables every 5 s, minute- and key-grained ones after every batch.
         coarseRefreshEveryMs: 5000,

@@ -27,6 +27,7 @@
 import { isIP } from "node:net";
 import { FREE_TEXT_VALUES, PERSONAL_VALUES } from "../schemas/personal-data.js";
 import { URL_PARAM, decodeComponent, isPersonalParameter, isPersonalValue, nameWords } from "./personal.js";
+import { type TokenKey, tokenize } from "./tokenize.js";
 
 /** Personal data found in a text: its span (UTF-16 offsets, `end` exclusive) and what it is (DLP's info type names). */
 export interface TextFinding {
@@ -265,3 +266,8 @@ export const builtInInspector: { readonly name: string; inspect(texts: readonly 
     }
   },
 };
+
+/** A finding's span as its Silver token (emails normalized as emails), for `applyFindings`. */
+export function tokenRedaction(key: TokenKey): (span: string, infoType: string) => string {
+  return (span, infoType) => tokenize(span, key, infoType === TYPES.email ? "email" : "text");
+}

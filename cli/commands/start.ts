@@ -7,7 +7,18 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { runStreamJob } from "../../jobs/stream.js";
-import { configSchema, parseOptions, positiveNumber, wholeNumber } from "../config.js";
+import {
+  checkServiceOptions,
+  configSchema,
+  keyFields,
+  keyFlags,
+  parseOptions,
+  positiveNumber,
+  servicesOf,
+  textInspectorFields,
+  textInspectorFlags,
+  wholeNumber,
+} from "../config.js";
 import { createLogger } from "../log.js";
 
 const seconds = () => positiveNumber(1_000_000, "a number of seconds");
@@ -18,8 +29,11 @@ export const startOptions = configSchema
     duration: seconds().optional(),
     idleExit: seconds().optional(),
     generator: z.boolean().default(true),
+    ...keyFields,
+    ...textInspectorFields,
   })
   .superRefine((o, ctx) => {
+    checkServiceOptions(o, ctx);
     if (o.generator) return;
     for (const k of ["count", "duration"] as const) {
       if (o[k] !== undefined)
@@ -32,7 +46,7 @@ export const startOptions = configSchema
   });
 
 export function startCommand(program: Command): void {
-  program
+  const cmd = program
     .command("start")
     .description(
       "The main job: start the Pub/Sub emulator (unless PUBSUB_EMULATOR_HOST points at one), create the topic and subscription, " +
@@ -53,51 +67,52 @@ export function startCommand(program: Command): void {
     .option("--max-streams <n>", "streaming-pull streams")
     .option("--project-id <id>", "GCP project id (the emulator accepts any)")
     .option("--topic <name>", "topic")
-    .option("--subscription <name>", "subscription")
-    .action(async (flags: Record<string, unknown>) => {
-      const o = parseOptions(startOptions, flags);
-      const log = createLogger(o.logLevel);
-      const stderr = (line: string) => process.stderr.write(line + "\n");
+    .option("--subscription <name>", "subscription");
+  textInspectorFlags(keyFlags(cmd)).action(async (flags: Record<string, unknown>) => {
+    const o = parseOptions(startOptions, flags);
+    const log = createLogger(o.logLevel);
+    const stderr = (line: string) => process.stderr.write(line + "\n");
 
-      const stop = new AbortController();
-      let signals = 0;
-      const onSignal = () => {
-        if (++signals > 1) process.exit(130);
-        stderr("\nstopping: finishing the batch in flight (Ctrl-C again to quit at once; unacked messages are redelivered next time)");
-        stop.abort();
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      try {
-        const totals = await runStreamJob({
-          dataDir: o.dataDir,
-          pubsub: { projectId: o.projectId, topic: o.topic, subscription: o.subscription, emulatorHost: o.emulatorHost },
-          batchSize: o.batchSize,
-          batchWaitMs: o.batchWaitMs,
-          maxStreams: o.maxStreams,
-          parseThreads: o.parseThreads,
-          generator: o.generator && { seed: o.seed, ratePerSecond: o.rate, duplicateFraction: o.duplicates, invalidFraction: o.invalid },
-          count: o.count,
-          durationSeconds: o.duration,
-          idleExitSeconds: o.idleExit,
-          signal: stop.signal,
-          faultAt: o.faultAt,
-          faultBatch: o.faultBatch,
-          hooks: {
-            onNotice: stderr,
-            onProgressLine: stderr,
-            onBatch: (r) =>
-              log.debug(
-                { batch: Number(r.result.batch.id), read: r.result.read, valid: r.result.valid, ms: Math.round(r.ms), lag_ms: r.lagMs },
-                "batch committed",
-              ),
-            onError: (message, fields) => log.error(fields, message),
-          },
-        });
-        process.stdout.write(JSON.stringify(totals) + "\n");
-      } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-      }
-    });
+    const stop = new AbortController();
+    let signals = 0;
+    const onSignal = () => {
+      if (++signals > 1) process.exit(130);
+      stderr("\nstopping: finishing the batch in flight (Ctrl-C again to quit at once; unacked messages are redelivered next time)");
+      stop.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      const totals = await runStreamJob({
+        dataDir: o.dataDir,
+        pubsub: { projectId: o.projectId, topic: o.topic, subscription: o.subscription, emulatorHost: o.emulatorHost },
+        batchSize: o.batchSize,
+        batchWaitMs: o.batchWaitMs,
+        maxStreams: o.maxStreams,
+        parseThreads: o.parseThreads,
+        generator: o.generator && { seed: o.seed, ratePerSecond: o.rate, duplicateFraction: o.duplicates, invalidFraction: o.invalid },
+        count: o.count,
+        durationSeconds: o.duration,
+        idleExitSeconds: o.idleExit,
+        signal: stop.signal,
+        faultAt: o.faultAt,
+        faultBatch: o.faultBatch,
+        services: servicesOf(o),
+        hooks: {
+          onNotice: stderr,
+          onProgressLine: stderr,
+          onBatch: (r) =>
+            log.debug(
+              { batch: Number(r.result.batch.id), read: r.result.read, valid: r.result.valid, ms: Math.round(r.ms), lag_ms: r.lagMs },
+              "batch committed",
+            ),
+          onError: (message, fields) => log.error(fields, message),
+        },
+      });
+      process.stdout.write(JSON.stringify(totals) + "\n");
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  });
 }
