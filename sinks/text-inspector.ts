@@ -12,7 +12,7 @@
  *                         or a local server speaking the DLP API: plaintext,
  *                         loopback only)
  */
-import { type DlpInspector, openDlpInspector } from "./dlp/inspector.js";
+import type { DlpInspector } from "./dlp/inspector.js";
 
 export const TEXT_INSPECTORS = ["builtin", "dlp"] as const;
 
@@ -21,10 +21,12 @@ export type TextInspectorSource = { kind: "builtin" } | { kind: "dlp"; project: 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
 
 /** The batch inspector `source` names; undefined for the built-in one (it needs no batch step). */
-export function openTextInspector(source: TextInspectorSource | undefined): DlpInspector | undefined {
+export async function openTextInspector(source: TextInspectorSource | undefined): Promise<DlpInspector | undefined> {
   if (source === undefined || source.kind === "builtin") return undefined;
   const m = source.endpoint === undefined ? undefined : /^(.+):(\d+)$/.exec(source.endpoint);
   if (source.endpoint !== undefined && !m) throw new Error(`the Cloud DLP endpoint "${source.endpoint}" is not host:port.`);
+  // Loaded only when asked for: the DLP client is large, and most runs use the built-in rules.
+  const { openDlpInspector } = await import("./dlp/inspector.js");
   return openDlpInspector({
     project: source.project,
     ...(source.location ? { location: source.location } : {}),

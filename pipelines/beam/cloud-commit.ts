@@ -83,7 +83,7 @@ export class CloudCommit {
     const source = init.kek ?? LOCAL_KEK;
     const keys = await loadKeyBundle(storage, init.keysUri, source.kind === "local");
     const kek = await openKek(source, keys);
-    const inspector = openTextInspector(init.textInspector);
+    const inspector = await openTextInspector(init.textInspector);
     const warehouse = new BigQueryStore(bigquery, { datasets: init.datasets, location: init.location, staging: new GcsBronze(storage, init.staging) });
     const roles: CommitRoles = {
       warehouse,

@@ -1,4 +1,4 @@
-import { DlpInspectionError } from "../../sinks/dlp/inspector.js";
+import { DlpInspectionError } from "../../sinks/dlp/errors.js";
 import { publicErrorMessage, redactDuckDbMessage } from "../../sinks/duckdb/read-only.js";
 import { KeyError } from "../../sinks/keys/local-keys.js";
 

@@ -84,7 +84,7 @@ export class Engine {
       const bronze = new LocalBronze(dataDir);
       await recover(store, bronze);
       const engine = new Engine(dataDir, store, bronze, keys, kek, new SubjectKeyring(kek), elementSteps(opts.registry ?? createRegistry()), opts.fault);
-      const inspector = openTextInspector(opts.textInspector);
+      const inspector = await openTextInspector(opts.textInspector);
       if (inspector) engine.text = { inspector, redact: tokenRedaction(keys.tokenKey) };
       if (opts.parseThreads && !opts.registry) engine.parser = new ParallelParser(opts.parseThreads, keys.tokenKey);
       store.protectFiles(); // recovery may have started a WAL

@@ -192,7 +192,8 @@ export async function deliverAll(
     const o = await deliver(engine, remaining, origin, ledger, policy);
     results.push(...o.results);
     if (o.retry.length === 0) return results;
-    if (round >= policy.maxAttempts + 1 || (isServiceFailure(o.error) && round >= SERVICE_RETRIES)) throw o.error ?? new Error("the batch could not be committed");
+    if (round >= policy.maxAttempts + 1 || (isServiceFailure(o.error) && round >= SERVICE_RETRIES))
+      throw o.error ?? new Error("the batch could not be committed");
     remaining = o.retry.map((i) => remaining[i]!);
     await new Promise((r) => setTimeout(r, Math.min(4000, 100 * 2 ** round)));
   }

@@ -31,6 +31,7 @@ import { DlpServiceClient, protos } from "@google-cloud/dlp";
 import { credentials, status } from "@grpc/grpc-js";
 import { z } from "zod";
 import type { TextFinding, TextInspector } from "../roles.js";
+import { DlpInspectionError } from "./errors.js";
 import { utf16Span } from "./offsets.js";
 import { DLP_LIMITS, type DlpLimits, type PlannedRequest, type RequestFraming, packRequests, piecesOf, rowBudget, splitRequest } from "./requests.js";
 
@@ -81,23 +82,13 @@ export const dlpInspectorOptions = z
     path: ["insecure"],
   });
 
+export { DlpInspectionError };
+
 export type DlpInspectorOptions = z.input<typeof dlpInspectorOptions>;
 
 export interface DlpInspector extends TextInspector {
   /** Closes the client's channel. */
   close(): Promise<void>;
-}
-
-/** The batch's inspection failed: nothing of the batch may be committed. */
-export class DlpInspectionError extends Error {
-  override readonly name = "DlpInspectionError";
-  constructor(
-    message: string,
-    /** The gRPC status code, when DLP answered with one. */
-    readonly code?: number,
-  ) {
-    super(message);
-  }
 }
 
 /** Opens a Cloud DLP inspector. Throws for invalid options, listing each problem. */

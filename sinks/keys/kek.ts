@@ -15,9 +15,7 @@
  * reason to make one. What the store records of the KEK (`record`,
  * fingerprints.ts) never holds key bytes.
  */
-import { credentials } from "@grpc/grpc-js";
 import { type KekRecord, KMS_KEY_FILE, keyFingerprint } from "./fingerprints.js";
-import { openKmsKeyWrapper } from "./kms.js";
 import { KEK_FILE, type KeyMaterial, KeyError } from "./local-keys.js";
 import { type KeyWrapper, localKeyWrapper } from "./subject-keys.js";
 
@@ -47,7 +45,9 @@ export async function openKek(source: KekSource, keys: KeyMaterial): Promise<Ope
       close: async () => undefined,
     };
   }
-  const kms = await openKmsKeyWrapper({ keyName: source.keyName, ...endpointOptions(source.endpoint) });
+  // Loaded only when asked for: the KMS client is large, and development runs use the local file.
+  const { openKmsKeyWrapper } = await import("./kms.js");
+  const kms = await openKmsKeyWrapper({ keyName: source.keyName, ...(await endpointOptions(source.endpoint)) });
   return {
     id: kms.id,
     record: { keyFile: KMS_KEY_FILE, keyId: kms.id, fingerprint: keyFingerprint(Buffer.from(kms.id, "utf8")) },
@@ -58,12 +58,14 @@ export async function openKek(source: KekSource, keys: KeyMaterial): Promise<Ope
   };
 }
 
-function endpointOptions(endpoint: string | undefined) {
+async function endpointOptions(endpoint: string | undefined) {
   if (endpoint === undefined) return {};
   const m = /^(.+):(\d+)$/.exec(endpoint);
   if (!m) throw new KeyError(`the Cloud KMS endpoint "${endpoint}" is not host:port.`);
   const host = m[1]!;
   const port = Number(m[2]);
   // A local server speaking the KMS API has no TLS and wants no Google credentials; anything else gets both.
-  return LOOPBACK.test(host) ? { apiEndpoint: host, port, sslCreds: credentials.createInsecure() } : { apiEndpoint: host, port };
+  if (!LOOPBACK.test(host)) return { apiEndpoint: host, port };
+  const { credentials } = await import("@grpc/grpc-js");
+  return { apiEndpoint: host, port, sslCreds: credentials.createInsecure() };
 }
