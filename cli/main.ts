@@ -14,6 +14,7 @@ import { deployCommand } from "./commands/deploy.js";
 import { generateCommand } from "./commands/generate.js";
 import { goldCommand } from "./commands/gold.js";
 import { ingestCommand } from "./commands/ingest.js";
+import { keysCommand } from "./commands/keys.js";
 import { queryCommand } from "./commands/query.js";
 import { reportCommand } from "./commands/report.js";
 import { schemasCommand } from "./commands/schemas.js";
@@ -35,6 +36,7 @@ deadLettersCommand(program);
 deployCommand(program);
 goldCommand(program);
 reportCommand(program);
+keysCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // A store's error can echo row values: the terminal gets the redacted form, never the raw text.

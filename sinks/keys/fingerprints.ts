@@ -122,7 +122,7 @@ function otherKek(keysDir: string, recorded: Fingerprint, now: KekRecord): KeyEr
   const todo =
     recorded.key_file === KMS_KEY_FILE
       ? `Give that key: --kms-key ${recorded.key_id} (or ECOM_KMS_KEY).`
-      : `Go on without --kms-key (and ECOM_KMS_KEY unset), or move the store's subject keys to Cloud KMS first: ecom keys rewrap --kms-key ${now.keyFile === KMS_KEY_FILE ? now.keyId : "projects/P/locations/L/keyRings/R/cryptoKeys/K"}`;
+      : "Go on without --kms-key (and ECOM_KMS_KEY unset). A data dir keeps the KEK it was made with; to use Cloud KMS, start a new data dir with --kms-key.";
   return new KeyError(`this data dir's subject keys are wrapped by ${was}, not by ${given}. Nothing was written.\n  ${todo}`);
 }
 

@@ -27,6 +27,8 @@ export const LOCAL_KEK: KekSource = Object.freeze({ kind: "local" });
 export interface OpenedKek extends KeyWrapper {
   readonly record: KekRecord;
   rewrapAll(wrapped: readonly Buffer[]): Promise<Buffer[]>;
+  /** The KMS key version that wrapped a blob (read without KMS); undefined for the local key file, which has no versions. */
+  versionOf(wrapped: Buffer): string | undefined;
   close(): Promise<void>;
 }
 
@@ -42,11 +44,12 @@ export async function openKek(source: KekSource, keys: KeyMaterial): Promise<Ope
       ...w,
       record: { keyFile: KEK_FILE, keyId: keys.kek.id, fingerprint: keyFingerprint(keys.kek.key) },
       rewrapAll: async (wrapped) => w.wrapAll(await w.unwrapAll(wrapped)),
+      versionOf: () => undefined,
       close: async () => undefined,
     };
   }
   // Loaded only when asked for: the KMS client is large, and development runs use the local file.
-  const { openKmsKeyWrapper } = await import("./kms.js");
+  const { openKmsKeyWrapper, kmsVersionOf } = await import("./kms.js");
   const kms = await openKmsKeyWrapper({ keyName: source.keyName, ...(await endpointOptions(source.endpoint)) });
   return {
     id: kms.id,
@@ -54,6 +57,7 @@ export async function openKek(source: KekSource, keys: KeyMaterial): Promise<Ope
     wrapAll: (k) => kms.wrapAll(k),
     unwrapAll: (w) => kms.unwrapAll(w),
     rewrapAll: (w) => kms.rewrapAll(w),
+    versionOf: (w) => kmsVersionOf(w),
     close: () => kms.close(),
   };
 }

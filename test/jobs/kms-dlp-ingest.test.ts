@@ -10,6 +10,8 @@
  *    and rebuilds the same Silver;
  *  - a wrong, a disabled or a missing KMS key fails closed: the job throws a
  *    clear error and nothing is committed;
+ *  - after a rotation, `rewrapKeysJob` wraps every subject key by the new
+ *    version without touching Bronze, and the old version can be disabled;
  *  - with DLP as the text inspector, a search query holding a name DLP finds
  *    (and the built-in rules do not) lands as a token in Silver, with one
  *    DLP request per batch; a DLP failure commits nothing and sets nothing
@@ -21,6 +23,7 @@ import { status } from "@grpc/grpc-js";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IngestOptions, ingestFilesJob, replayBronzeJob } from "../../jobs/ingest.js";
+import { rewrapKeysJob } from "../../jobs/rewrap-keys.js";
 import type { EngineServices } from "../../pipelines/local/engine.js";
 import { kmsVersionOf } from "../../sinks/keys/kms.js";
 import { type GeneratedMessage, takeMessages } from "../../sources/dev/generator/index.js";
@@ -155,6 +158,34 @@ describe("the ingest job with the KEK in Cloud KMS", () => {
     expect(fs.existsSync(path.join(tmp, "kms-missing", "ecom.duckdb"))).toBe(false);
 
     expect(await count(dir, "SELECT count(*) AS n FROM ops.batches")).toBe(batches);
+  });
+
+  it("rewraps every subject key by the new version after a rotation, Bronze untouched, the old version then disabled", async () => {
+    const bronze = () =>
+      (fs.readdirSync(path.join(dir, "bronze"), { recursive: true }) as string[])
+        .filter((f) => f.endsWith(".gz"))
+        .sort()
+        .map((f) => fs.readFileSync(path.join(dir, "bronze", f)).toString("base64"));
+    const bronzeBefore = bronze();
+    const n = await count(dir, "SELECT count(*) AS n FROM ops.subject_keys");
+    const v2 = kms.rotate(keyName);
+    const before = kms.calls.length;
+
+    const s = await rewrapKeysJob(dir, kmsKek());
+    expect(s).toEqual({ keys: n, kek: keyName, before: { [`${keyName}/cryptoKeyVersions/1`]: n }, after: { [v2]: n } });
+    const encrypts = kms.calls.slice(before).filter((c) => c.method === "Encrypt").length;
+    expect(encrypts).toBe(2); // the probe and the one chunk
+    expect(bronze()).toEqual(bronzeBefore);
+
+    kms.setState(`${keyName}/cryptoKeyVersions/1`, "DISABLED");
+    const fresh = path.join(tmp, "kms-after-rotation");
+    fs.mkdirSync(path.join(fresh, "keys"), { recursive: true, mode: 0o700 });
+    fs.copyFileSync(path.join(dir, "keys", "token-keys.json"), path.join(fresh, "keys", "token-keys.json"));
+    fs.chmodSync(path.join(fresh, "keys", "token-keys.json"), 0o600);
+    const replay = await replayBronzeJob({ from: "2000-01-01", to: "2099-12-31", sourceDataDir: dir }, options(fresh, kmsKek()));
+    expect(replay.counts.valid).toBe(await count(dir, "SELECT count(*) AS n FROM ops.seen_events"));
+    const sql = "SELECT event_id, user_token FROM silver.clickstream_events ORDER BY event_id";
+    expect(await rows(fresh, sql)).toEqual(await rows(dir, sql));
   });
 });
 
