@@ -191,7 +191,8 @@ function sameKeys(a: string, b: string): boolean {
       return undefined;
     }
   };
-  return (["tokenKeys", "kek"] as const).every((f) => read(a, f) !== undefined && read(a, f) === read(b, f));
+  // With the KEK in Cloud KMS neither has a kek.json, and only the token keys decide.
+  return read(a, "tokenKeys") !== undefined && read(a, "tokenKeys") === read(b, "tokenKeys") && read(a, "kek") === read(b, "kek");
 }
 
 function roundPhases(p: Record<string, number>): Record<string, number> {

@@ -69,7 +69,9 @@ export class Engine {
     const paths = dataDirPaths(dataDir);
     // Keys first: a data dir with a store but no readable keys fails closed before anything opens.
     const source = opts.kek ?? LOCAL_KEK;
-    const keys = loadKeys(dataDir, !fs.existsSync(paths.store), { localKek: source.kind === "local" });
+    const fresh = !fs.existsSync(paths.store);
+    // kek.json is made only for a fresh data dir on the local KEK; otherwise it is read when it is there, and openKek says what a missing one means.
+    const keys = loadKeys(dataDir, fresh, { localKek: fresh && source.kind === "local" });
     const kek = await openKek(source, keys);
     // Then whether they are the store's own keys, before the store writes anything (even its DDL).
     let store: DuckDbStore;

@@ -37,8 +37,13 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
 /** Opens the KEK `source` names; `keys` are the data dir's (or key bundle's) local key files. */
 export async function openKek(source: KekSource, keys: KeyMaterial): Promise<OpenedKek> {
   if (source.kind === "local") {
-    if (!keys.kek)
-      throw new KeyError(`the keys folder has no ${KEK_FILE} (the local KEK). Nothing was written. Restore it from your key backup, or give --kms-key.`);
+    if (!keys.kek) {
+      throw new KeyError(
+        `the keys folder has no ${KEK_FILE} (the local key-encryption key). Nothing was written.\n` +
+          `  If this data dir's subject keys are wrapped by Cloud KMS, give its key: --kms-key projects/P/locations/L/keyRings/R/cryptoKeys/K (or ECOM_KMS_KEY);\n` +
+          `  otherwise restore ${KEK_FILE} from your key backup; do not create a new one for an existing data dir.`,
+      );
+    }
     const w = localKeyWrapper(keys.kek);
     return {
       ...w,
