@@ -36,7 +36,10 @@ export const rebuildOptions = configSchema
     if (o.from && o.to && o.to < o.from) ctx.addIssue({ code: "custom", path: ["to"], message: `${o.to} is before --from ${o.from}` });
   });
 
-export const statusOptions = configSchema.pick({ dataDir: true }).extend({ json: z.boolean().default(false) });
+export const statusOptions = configSchema
+  .pick({ dataDir: true })
+  .extend({ json: z.boolean().default(false), ...keyFields })
+  .superRefine(checkServiceOptions);
 
 export const bigqueryOptions = z.object({ out: z.string().min(1, "must be a folder path").default("infra/bigquery/gold") });
 
@@ -68,14 +71,13 @@ export function goldCommand(program: Command): void {
       }
     });
 
-  gold
-    .command("status")
+  keyFlags(gold.command("status"))
     .description("Gold tables: rows, when each was last built, windows waiting for a refresh")
     .option("--data-dir <dir>", "data directory")
     .option("--json", "print JSON rows")
     .action(async (flags: Record<string, unknown>) => {
       const o = parseOptions(statusOptions, flags);
-      const rows = await goldStatus(o.dataDir);
+      const rows = await goldStatus(o.dataDir, servicesOf(o));
       process.stdout.write(o.json ? JSON.stringify(rows) + "\n" : formatTable(rows, { footer: false }));
     });
 
