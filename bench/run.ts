@@ -5,7 +5,7 @@
  *   BENCH_EVENTS   events in the generated file (default 1 000 000)
  *   BENCH_RATE     steady publish rate through the emulator (default 5 000/s)
  *   BENCH_SECONDS  how long to publish at that rate (default 30)
- *   BENCH_ONLY     comma list to run a subset: file,beam,latency,gold
+ *   BENCH_ONLY     comma list to run a subset: file,beam,latency,gold,privacy
  */
 import os from "node:os";
 import path from "node:path";
@@ -14,7 +14,7 @@ import { benchDir, benchEmulatorLatency, benchFile, benchFileIngest } from "./in
 const events = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const rate = Number(process.env.BENCH_RATE ?? 5_000);
 const seconds = Number(process.env.BENCH_SECONDS ?? 30);
-const only = new Set((process.env.BENCH_ONLY ?? "file,beam,latency,gold").split(","));
+const only = new Set((process.env.BENCH_ONLY ?? "file,beam,latency,gold,privacy").split(","));
 
 const results: Record<string, unknown> = {
   machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
@@ -54,6 +54,18 @@ if (only.has("gold")) {
     }
   } catch (err) {
     say(`gold benchmark not run: ${(err as Error).message}`);
+  }
+}
+
+if (only.has("privacy")) {
+  const { benchPrivacy } = await import("./privacy.js");
+  const r = await benchPrivacy(file, events);
+  results.privacy_erasure = r;
+  for (const e of [r.small, r.large]) {
+    say(
+      `erasure of one person (${r.person_rows} rows) from ${e.events} events (${e.silver_rows} Silver rows, ${e.bronze_files} of their Bronze files): ${e.seconds} s ` +
+        `(find ${e.phases_ms.find} ms, commit ${e.phases_ms.commit} ms, Gold ${e.phases_ms.gold} ms, verify ${e.phases_ms.verify} ms), ${e.rows_touched} rows touched, ${e.keys_destroyed} keys destroyed`,
+    );
   }
 }
 

@@ -182,6 +182,7 @@ const ENV: Record<string, string> = {
   ECOM_MAX_STREAMS: "maxStreams",
   ECOM_PARSE_THREADS: "parseThreads",
   ECOM_LOG_LEVEL: "logLevel",
+  ECOM_PORT: "port",
   ECOM_FAULT_AT: "faultAt",
   ECOM_FAULT_BATCH: "faultBatch",
   ECOM_KMS_KEY: "kmsKey",
@@ -190,6 +191,8 @@ const ENV: Record<string, string> = {
   ECOM_DLP_PROJECT: "dlpProject",
   ECOM_DLP_LOCATION: "dlpLocation",
   ECOM_DLP_ENDPOINT: "dlpEndpoint",
+  // `ecom retention run`
+  ECOM_SILVER_YEARS: "silverYears",
   // `ecom deploy`
   ECOM_DATAFLOW_REGION: "region",
   ECOM_DATAFLOW_JOB_NAME: "jobName",

@@ -9,14 +9,18 @@ import { Command } from "commander";
 import { InputError } from "../jobs/errors.js";
 import { publicErrorMessage } from "../sinks/duckdb/read-only.js";
 import { UsageError } from "./config.js";
+import { dashboardCommand } from "./commands/dashboard.js";
 import { deadLettersCommand } from "./commands/dead-letters.js";
 import { deployCommand } from "./commands/deploy.js";
 import { generateCommand } from "./commands/generate.js";
 import { goldCommand } from "./commands/gold.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { keysCommand } from "./commands/keys.js";
+import { privacyCommand } from "./commands/privacy.js";
+import { monitoringCommand } from "./commands/monitoring.js";
 import { queryCommand } from "./commands/query.js";
 import { reportCommand } from "./commands/report.js";
+import { retentionCommand } from "./commands/retention.js";
 import { schemasCommand } from "./commands/schemas.js";
 import { startCommand } from "./commands/start.js";
 
@@ -37,6 +41,10 @@ deployCommand(program);
 goldCommand(program);
 reportCommand(program);
 keysCommand(program);
+privacyCommand(program);
+retentionCommand(program);
+dashboardCommand(program);
+monitoringCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // A store's error can echo row values: the terminal gets the redacted form, never the raw text.

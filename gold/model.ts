@@ -53,6 +53,8 @@ export interface GoldModel {
   window: { grain: Grain; column: string };
   /** BigQuery layout. `partitionBy` is a DATE/TIMESTAMP column (none for small key-grained tables). */
   bigquery: { partitionBy?: { column: string; unit: "DAY" | "HOUR" }; clusterBy: string[] };
+  /** For a table without a partition: the DATE/TIMESTAMP column whose age expires a row (gold/retention.ts). */
+  expiresBy?: string;
   /** The rows of the windows in `ctx.w`, columns in the order of `columns`. */
   select(ctx: ModelContext): string;
   /** The windows a batch's new rows touch, including the ones it changes indirectly. */

@@ -67,7 +67,13 @@ export async function generateToFile(file: string, opts: GeneratorOptions, count
 export async function generateToPubSub(
   publisher: EventPublisher,
   opts: GeneratorOptions,
-  limits: { count?: number; signal?: AbortSignal; onPublished?: (m: { eventId?: string; publishedAtMs: number; data: string }) => void },
+  limits: {
+    count?: number;
+    signal?: AbortSignal;
+    onPublished?: (m: { eventId?: string; publishedAtMs: number; data: string }) => void;
+    /** The server accepted a message: its id, and when it was handed to the publisher (the backlog counts it until acked). */
+    onAccepted?: (messageId: string, publishedAtMs: number) => void;
+  },
 ): Promise<GenerateCounts> {
   const counts = newCounts();
   const gen = generateMessages(opts);
@@ -83,8 +89,18 @@ export async function generateToPubSub(
       const attributes: Record<string, string> = {};
       if (m.attributes.event_id) attributes.event_id = m.attributes.event_id;
       if (m.attributes.event_type) attributes.event_type = m.attributes.event_type;
-      pending.push(publisher.publish(m.data, attributes));
-      limits.onPublished?.({ eventId: m.eventId, publishedAtMs: Date.now(), data: m.data });
+      const at = Date.now();
+      const accepted = limits.onAccepted;
+      const published = publisher.publish(m.data, attributes);
+      pending.push(
+        accepted
+          ? published.then((id) => {
+              accepted(id, at);
+              return id;
+            })
+          : published,
+      );
+      limits.onPublished?.({ eventId: m.eventId, publishedAtMs: at, data: m.data });
     }
     if (pending.length > 5000) await Promise.all(pending.splice(0));
     await new Promise((r) => setTimeout(r, 20));

@@ -8,6 +8,7 @@ import type { RebuildOptions } from "../gold/duckdb/executor.js";
 import { goldOf } from "../gold/register.js";
 import type { Engine, EngineServices } from "../pipelines/local/engine.js";
 import { dataDirPaths } from "../sinks/local-files/data-dir.js";
+import { recordedJob } from "./job-runs.js";
 import { openRuntime } from "./runtime.js";
 import { type InstanceInfo, findInstance, instanceFetch } from "../pipelines/local/instance.js";
 
@@ -17,7 +18,20 @@ export interface RebuildResult {
   via: "instance" | "file";
 }
 
-export async function goldRebuild(dataDir: string, opts: RebuildOptions, services: EngineServices = {}): Promise<RebuildResult> {
+/** Recorded in ops.job_runs (job `gold_rebuild`). */
+export function goldRebuild(
+  dataDir: string,
+  opts: RebuildOptions,
+  onWarning?: (message: string) => void,
+  services: EngineServices = {},
+): Promise<RebuildResult> {
+  return recordedJob(dataDir, "gold_rebuild", () => goldRebuildRun(dataDir, opts, services), {
+    counts: (r) => ({ models: Object.keys(r.models).length, seconds: r.ms / 1000 }),
+    onWarning,
+  });
+}
+
+async function goldRebuildRun(dataDir: string, opts: RebuildOptions, services: EngineServices): Promise<RebuildResult> {
   const instance = findInstance(dataDir);
   if (instance) return { ...(await rebuildOnInstance(instance, opts)), via: "instance" };
   return withEngine(

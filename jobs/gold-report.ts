@@ -7,6 +7,7 @@
 import { findInstance, queryInstance } from "../pipelines/local/instance.js";
 import type { EngineServices } from "../pipelines/local/engine.js";
 import { withEngine } from "./gold-rebuild.js";
+import { recordedJob } from "./job-runs.js";
 
 export type Query = (sql: string) => Promise<Record<string, unknown>[]>;
 
@@ -30,9 +31,12 @@ export async function withGoldQuery<T>(dataDir: string, work: (q: Query) => Prom
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const rate = (a: number, b: number): number | null => (b > 0 ? a / b : null);
 
-/** `ecom report` for a UTC day (YYYY-MM-DD) of the data dir. */
-export async function reportJob(dataDir: string, date: string, services: EngineServices = {}): Promise<Report> {
-  return withGoldQuery(dataDir, (q) => buildReport(q, date), services);
+/** `ecom report` for a UTC day (YYYY-MM-DD) of the data dir; recorded in ops.job_runs (job `report`). */
+export function reportJob(dataDir: string, date: string, onWarning?: (message: string) => void, services: EngineServices = {}): Promise<Report> {
+  return recordedJob(dataDir, "report", () => withGoldQuery(dataDir, (q) => buildReport(q, date), services), {
+    counts: (r) => ({ currencies: r.revenue.length, orders: r.revenue.reduce((n, x) => n + x.orders, 0), gateways: r.payments.length }),
+    onWarning,
+  });
 }
 
 /** The report of a UTC day, YYYY-MM-DD. */

@@ -20,6 +20,7 @@ import { type BronzeSelection, bronzeFilesOf, kidsOf, readBronzeBatches, subject
 import { listInputFiles, readNdjsonBatches } from "../sources/ndjson.js";
 import { ingestBatches } from "./ingest-files.js";
 import { InputError } from "./errors.js";
+import { recordedJob } from "./job-runs.js";
 import { openRuntime } from "./runtime.js";
 
 export const RUNNERS = ["local", "beam"] as const;
@@ -45,6 +46,8 @@ export interface IngestOptions {
   onBatch?: (b: BatchLine) => void;
   /** The key-encryption key (local or Cloud KMS) and the text inspector; both also read a replay's source data dir. */
   services?: EngineServices;
+  /** Told when the run could not be recorded in ops.job_runs. */
+  onWarning?: (message: string) => void;
 }
 
 export interface IngestSummary {
@@ -65,8 +68,12 @@ export interface BronzeRange {
   sourceDataDir?: string;
 }
 
-/** NDJSON files and folders into the data dir. */
-export async function ingestFilesJob(inputs: readonly string[], opts: IngestOptions): Promise<IngestSummary> {
+/** NDJSON files and folders into the data dir; the run is recorded in ops.job_runs (job `ingest`). */
+export function ingestFilesJob(inputs: readonly string[], opts: IngestOptions): Promise<IngestSummary> {
+  return recordedJob(opts.dataDir, "ingest", () => ingestFilesRun(inputs, opts), { counts: summaryCounts, onWarning: opts.onWarning });
+}
+
+async function ingestFilesRun(inputs: readonly string[], opts: IngestOptions): Promise<IngestSummary> {
   const files = listInputFiles(inputs);
   const origin = `files:${files.length}`;
   if (opts.runner === "beam") return withGoldAfterBeam(opts, () => runOnDirectRunner({ files }, beamOptions(opts, origin)));
@@ -77,9 +84,15 @@ export async function ingestFilesJob(inputs: readonly string[], opts: IngestOpti
  * A Bronze date range through the same steps again, personal data decrypted
  * with the people's keys (an erased person's events replay without it). Into
  * the data dir itself everything is a duplicate; into another one (with the
- * source's keys/ copied) it rebuilds the same Silver.
+ * source's keys/ copied) it rebuilds the same Silver. Recorded in ops.job_runs (job `bronze_replay`).
  */
-export async function replayBronzeJob(range: BronzeRange, opts: IngestOptions): Promise<IngestSummary> {
+export function replayBronzeJob(range: BronzeRange, opts: IngestOptions): Promise<IngestSummary> {
+  return recordedJob(opts.dataDir, "bronze_replay", () => replayBronzeRun(range, opts), { counts: summaryCounts, onWarning: opts.onWarning });
+}
+
+const summaryCounts = (s: IngestSummary): Record<string, number> => ({ ...s.counts, seconds: s.ingestSeconds + s.goldSeconds });
+
+async function replayBronzeRun(range: BronzeRange, opts: IngestOptions): Promise<IngestSummary> {
   const source = path.resolve(range.sourceDataDir ?? opts.dataDir);
   const same = source === path.resolve(opts.dataDir);
   const paths = dataDirPaths(source);

@@ -10,6 +10,7 @@ import type { Engine, EngineServices } from "../pipelines/local/engine.js";
 import { findInstance } from "../pipelines/local/instance.js";
 import type { EventType } from "../schemas/registry.js";
 import type { DeadLetterReason, RawMessage } from "../transforms/types.js";
+import { recordedJob } from "./job-runs.js";
 import { openRuntime } from "./runtime.js";
 
 export interface ReplaySummary {
@@ -26,8 +27,17 @@ export interface DeadLetterFilter {
   limit?: number;
 }
 
-/** `ecom dead-letters replay`: on the data dir's own runtime (with Gold), which no running `ecom start` may hold. */
-export async function replayDeadLettersJob(dataDir: string, filter: DeadLetterFilter, services: EngineServices = {}): Promise<ReplaySummary> {
+/** `ecom dead-letters replay`: on the data dir's own runtime (with Gold), which no running `ecom start` may hold. Recorded in ops.job_runs. */
+export function replayDeadLettersJob(
+  dataDir: string,
+  filter: DeadLetterFilter,
+  onWarning?: (message: string) => void,
+  services: EngineServices = {},
+): Promise<ReplaySummary> {
+  return recordedJob(dataDir, "dead_letter_replay", () => replayDeadLettersRun(dataDir, filter, services), { counts: (s) => ({ ...s }), onWarning });
+}
+
+async function replayDeadLettersRun(dataDir: string, filter: DeadLetterFilter, services: EngineServices): Promise<ReplaySummary> {
   if (findInstance(dataDir)) {
     throw new Error(`ecom start is running on ${dataDir}; stop it (Ctrl-C) before replaying, replay writes to the store it owns.`);
   }

@@ -11,7 +11,8 @@
  * Steps:
  *   1. Start the emulator (or check the one given); ensure topic and subscription.
  *   2. Open the runtime with Gold (minute/key tables after every batch, day/hour every 5 s).
- *   3. Serve the instance port: queries, Gold routes, `/status`.
+ *   3. Join the metrics (after Gold); serve the instance port: queries, Gold routes, the privacy queue listing, the dashboards, `/status`,
+ *      `/metrics`, the job runs other processes record; say the dashboards' links.
  *   4. Start the Pub/Sub batch source and the StreamRunner; tick progress.
  *   5. Publish generated traffic (unless disabled).
  *   6. Wait for the stop condition; stop the runner; wait for the generator.
@@ -23,13 +24,21 @@ import { describeBatchError } from "../pipelines/local/batch-errors.js";
 import { faultHook } from "../pipelines/local/fault.js";
 import { serveEngine } from "../pipelines/local/instance.js";
 import { type BatchReport, StreamRunner } from "../pipelines/local/stream-runner.js";
+import { BacklogTracker } from "../pipelines/observe/backlog.js";
+import { freshnessObjectives } from "../pipelines/observe/slo.js";
 import { type Counts, noCounts } from "../schemas/ops.js";
 import { publicErrorMessage } from "../sinks/duckdb/read-only.js";
 import type { GeneratorOptions } from "../sources/dev/generator/index.js";
 import { type EmulatorHandle, isEmulatorReachable, startEmulator } from "../sources/dev/pubsub-emulator.js";
 import { EventPublisher, PubSubBatchSource, type PubSubTarget, describePubSubError, ensureTopicAndSubscription } from "../sources/pubsub.js";
+import { dashboardLinks } from "./dashboard/links.js";
+import { OpsSampler } from "./dashboard/ops.js";
+import { dashboardRoutes } from "./dashboard/routes.js";
 import { generateToPubSub } from "./generate.js";
 import type { EngineServices } from "../pipelines/local/engine.js";
+import { jobRunRoutes } from "./job-runs.js";
+import { observeEngine } from "./observe.js";
+import { privacyRoutes } from "./privacy/routes.js";
 import { openRuntime } from "./runtime.js";
 import { Progress } from "./stream-progress.js";
 
@@ -56,6 +65,10 @@ export interface StreamJobOptions {
   faultBatch?: number;
   /** How often `onProgressLine` is called (default 2000 ms). */
   progressEveryMs?: number;
+  /** The instance port (0 or absent: any free one); a fixed one is what a Prometheus scrape config names. */
+  port?: number;
+  /** Freshness objectives replaced, seconds by table (`--freshness-slo`); the others are pipelines/observe/slo.ts's. */
+  freshnessSlo?: Readonly<Record<string, number>>;
   hooks?: StreamHooks;
   /** The key-encryption key (local or Cloud KMS) and the text inspector. */
   services?: EngineServices;
@@ -64,6 +77,8 @@ export interface StreamJobOptions {
 export interface StreamHooks {
   /** A line for the person running the job (the emulator's address, ...). */
   onNotice?: (line: string) => void;
+  /** The instance port is serving: the dashboards' sign-in links. */
+  onServing?: (links: { ops: string; business: string }) => void;
   /** The progress line, every `progressEveryMs` and once with the final totals. */
   onProgressLine?: (line: string) => void;
   /** Every committed batch. */
@@ -95,17 +110,34 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
       engine.close();
     });
 
+    const source = new PubSubBatchSource(target, { maxStreams: opts.maxStreams, maxOutstanding: Math.max(opts.batchSize * 2, 10_000) });
+    const backlog = new BacklogTracker(target.subscription, source);
+    const observed = await observeEngine(engine, { backlog, freshness: freshnessObjectives(opts.freshnessSlo) });
+    const { metrics } = observed;
+
     const progress = new Progress();
     let runner: StreamRunner | undefined;
     const totals = (): Counts => runner?.totals ?? noCounts();
+    // The operations page samples the registry; the alert state is not wired in yet (the page says so).
+    const ops = new OpsSampler({ metrics: () => metrics.registry.getMetricsAsJSON() });
+    await ops.start();
+    cleanup.unshift(() => ops.stop());
     // Readers get one read-only statement each, on a connection of its own, to holders of the instance token only.
-    const server = await serveEngine(engine, {
-      ...goldRoutes(engine),
-      "GET /status": async () => ({ type: "application/json", body: JSON.stringify(progress.snapshot(totals())) }),
-    });
+    const server = await serveEngine(
+      engine,
+      {
+        ...goldRoutes(engine),
+        ...jobRunRoutes(engine),
+        ...privacyRoutes(engine),
+        ...dashboardRoutes({ query: (sql) => engine.store.queryReadOnly(sql), ops }),
+        "GET /status": async () => ({ type: "application/json", body: JSON.stringify(progress.snapshot(totals())) }),
+        "GET /metrics": async () => ({ type: metrics.contentType, body: await metrics.text() }),
+      },
+      { port: opts.port },
+    );
     cleanup.unshift(() => server.close());
+    hooks.onServing?.(dashboardLinks(server.port, server.token));
 
-    const source = new PubSubBatchSource(target, { maxStreams: opts.maxStreams, maxOutstanding: Math.max(opts.batchSize * 2, 10_000) });
     source.start();
     cleanup.unshift(() => source.close());
     runner = new StreamRunner(engine, source, {
@@ -113,6 +145,7 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
       batchSize: opts.batchSize,
       batchWaitMs: opts.batchWaitMs,
       onBatch: (r) => {
+        observed.onAcked(r);
         progress.record(r);
         hooks.onBatch?.(r);
       },
@@ -127,7 +160,11 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
     if (opts.generator) {
       const publisher = new EventPublisher(target);
       cleanup.unshift(() => publisher.close());
-      generated = generateToPubSub(publisher, { ...opts.generator, startTime: new Date() }, { count: opts.count, signal: stopGenerating.signal });
+      generated = generateToPubSub(
+        publisher,
+        { ...opts.generator, startTime: new Date() },
+        { count: opts.count, signal: stopGenerating.signal, onAccepted: (id, at) => backlog.publishedMessage(id, at) },
+      );
       if (opts.durationSeconds !== undefined) setTimeout(() => stopGenerating.abort(), opts.durationSeconds * 1000).unref();
     }
 

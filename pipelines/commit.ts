@@ -19,6 +19,7 @@ import type { Domain } from "../schemas/registry.js";
 import type { BronzeWriter, Claim, KeyStore, WarehouseStore, WarehouseTransaction } from "../sinks/roles.js";
 import { deadLetterRow } from "../transforms/dead-letter.js";
 import { type TextInspection, inspectFreeText } from "./inspect-free-text.js";
+import { type BatchBreakdown, allDuplicates, batchBreakdown } from "./observe/breakdown.js";
 import type { ParsedBatch } from "./parse-batch.js";
 
 export const FAULT_POINTS = ["after_bronze_temp", "before_commit", "after_commit", "after_rename", "after_ack"] as const;
@@ -27,7 +28,8 @@ export type FaultPoint = (typeof FAULT_POINTS)[number];
 /** Test hook: called at each fault point with the batch's event ids; a crash test makes it kill the process, a poison test throw. */
 export type FaultHook = (point: FaultPoint, ids: readonly string[]) => void;
 
-export interface BatchResult extends Counts {
+/** `BatchBreakdown`: the counts per event type and dead-letter reason, and the new rows' event times (for the metrics). */
+export interface BatchResult extends Counts, BatchBreakdown {
   batch: BatchRef;
   /** The batch had committed before (a retry): nothing new was written. */
   alreadyCommitted: boolean;
@@ -79,7 +81,8 @@ export async function commitBatch<Tx extends WarehouseTransaction>(
     if (done) {
       parsed.discard?.();
       await roles.bronze.finalize(done.ref, done.bronzeFiles);
-      return { ...zero(parsed.read), batch: done.ref, alreadyCommitted: true, phases, perDomain: {}, ingestedAtMs };
+      const breakdown = allDuplicates(parsed.validByType, parsed.dead);
+      return { ...zero(parsed.read), ...breakdown, batch: done.ref, alreadyCommitted: true, phases, perDomain: {}, ingestedAtMs };
     }
   }
   let tx: Tx;
@@ -120,7 +123,8 @@ export async function commitBatch<Tx extends WarehouseTransaction>(
     lap("bronze");
     roles.fault?.("after_bronze_temp", parsed.ids);
     const dead = projection.dead.length ? [...parsed.dead, ...projection.dead] : parsed.dead;
-    const newDead = await tx.writeDeadLetters(dead.map(deadLetterRow));
+    const deadRows = dead.map(deadLetterRow);
+    const newDead = await tx.writeDeadLetters(deadRows);
     await tx.putSubjectKeys(created);
     await tx.recordDrift(projection.drift);
     const counts: Counts = {
@@ -132,6 +136,7 @@ export async function commitBatch<Tx extends WarehouseTransaction>(
     };
     const result: BatchResult = {
       ...counts,
+      ...batchBreakdown(parsed.validByType, projection.rows, projection.dead, dead, deadRows, newDead),
       batch: tx.batch,
       alreadyCommitted: false,
       phases,

@@ -6,7 +6,7 @@
  * threads (pipelines/local/parallel-parse.ts) and in the Beam sinks.
  */
 import type { DriftCount } from "../schemas/ops.js";
-import type { Domain } from "../schemas/registry.js";
+import type { Domain, EventType } from "../schemas/registry.js";
 import type { SubjectKey } from "../transforms/protect.js";
 import type { SilverRow } from "../transforms/to-silver.js";
 import { utcDate } from "../transforms/to-silver.js";
@@ -48,6 +48,8 @@ export interface ParsedBatch {
   read: number;
   dead: DeadLetter[];
   inBatchDuplicates: number;
+  /** Schema-valid events per type, in-batch duplicates included (the metrics' per-type outcomes). */
+  validByType: Partial<Record<EventType, number>>;
   pansRedacted: number;
   parseMs: number;
   ids: string[];
@@ -63,12 +65,15 @@ export function parseBatch(messages: readonly RawMessage[], steps: ElementSteps,
   const t0 = performance.now();
   const valid: ValidEvent[] = [];
   const dead: DeadLetter[] = [];
+  const validByType: Partial<Record<EventType, number>> = {};
   let pans = 0;
   for (const m of messages) {
     const r = parseMessage(steps, m);
     pans += r.pansRedacted;
-    if (r.ok) valid.push(r);
-    else dead.push(nameDeadLetterSubject(r, tokenKey));
+    if (r.ok) {
+      valid.push(r);
+      validByType[r.eventType] = (validByType[r.eventType] ?? 0) + 1;
+    } else dead.push(nameDeadLetterSubject(r, tokenKey));
   }
   const { unique, duplicates } = dedupeWithinBatch(valid);
   const refs = unique.map((v) => subjectRefOf(v, tokenKey));
@@ -76,6 +81,7 @@ export function parseBatch(messages: readonly RawMessage[], steps: ElementSteps,
     read: messages.length,
     dead,
     inBatchDuplicates: duplicates,
+    validByType,
     pansRedacted: pans,
     parseMs: performance.now() - t0,
     ids: unique.map((v) => v.event.event_id),
@@ -92,6 +98,7 @@ export function deadLettersOnly(dead: DeadLetter[], tokenKey: TokenKey): ParsedB
     read: dead.length,
     dead: dead.map((d) => nameDeadLetterSubject(d, tokenKey)),
     inBatchDuplicates: 0,
+    validByType: {},
     pansRedacted: dead.reduce((n, d) => n + d.pansRedacted, 0),
     parseMs: 0,
     ids: [],
@@ -125,7 +132,7 @@ export function projectEvents(
     try {
       p = project(v, ref === undefined ? undefined : keys.get(ref), ctx);
     } catch (err) {
-      dead.push(nameDeadLetterSubject(internalError(v.message, "Project", "project", err), ctx.tokenKey));
+      dead.push({ ...nameDeadLetterSubject(internalError(v.message, "Project", "project", err), ctx.tokenKey), event_type: v.eventType }); // a validated type
       failedIds.push(v.event.event_id);
       continue;
     }

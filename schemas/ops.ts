@@ -10,6 +10,7 @@
  *  - ops.subject_keys  per-person data keys, wrapped by the KEK
  *  - ops.schema_drift  fields producers send that the schema version does not know
  *  - ops.key_fingerprints  which KEK and token keys the store was written with
+ *  - ops.job_runs      one row per run of a batch job (jobs/job-runs.ts), so the next process and the DAGs know its last success
  *  - ops.subject_index  which tables, days and batches hold a token (erasure reads it, never Silver whole)
  *  - ops.erased_subjects  references of erased people: the suppression list a commit checks
  *  - ops.privacy_requests  compliance staff's queue of erasure and export requests
@@ -201,6 +202,25 @@ export const KEY_FINGERPRINTS = ops(
   ],
 );
 
+/** The batch jobs whose runs ops.job_runs records (a metric label: a closed set). */
+export const JOB_NAMES = ["ingest", "bronze_replay", "dead_letter_replay", "gold_rebuild", "report", "erasure", "retention", "crm_load"] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+
+export const JOB_RUNS = ops(
+  "job_runs",
+  "One row per run of a batch job: when, how it ended, its counts, and the error (redacted: no row values) when it failed",
+  [
+    c("run_id", "STRING", "Random id of the run", { key: true, required: true }),
+    c("job", "STRING", "Job name: " + JOB_NAMES.join(", "), { required: true }),
+    c("started_at", "TIMESTAMP", "Start of the run", { required: true }),
+    c("finished_at", "TIMESTAMP", "End of the run", { required: true }),
+    c("outcome", "STRING", "succeeded or failed", { required: true }),
+    c("counts", "JSON", "What the run counted (events, rows, models, ...)"),
+    c("error", "STRING", "Why it failed, with quoted values redacted; null when it succeeded"),
+  ],
+  { partitionBy: "DATE(started_at)", clusterBy: ["job"] },
+);
+
 export const SUBJECT_INDEX = ops(
   "subject_index",
   "Which Silver table, day and batch hold a person's token (identity columns and tokens inside texts), written with the rows: erasure and export read only those partitions",
@@ -270,4 +290,5 @@ export const OPS_TABLES: readonly TableDef[] = [
   ERASED_SUBJECTS,
   PRIVACY_REQUESTS,
   PRIVACY_AUDIT,
+  JOB_RUNS,
 ];

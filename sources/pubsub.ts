@@ -144,6 +144,7 @@ class Pulled implements PulledMessage {
     const m = this.#msg;
     if (!m || this.#source.closing) return;
     this.#msg = undefined;
+    this.#source.held.delete(this.id);
     this.#source.stats.acked++;
     m.ack();
   }
@@ -152,6 +153,7 @@ class Pulled implements PulledMessage {
     const m = this.#msg;
     if (!m || this.#source.closing) return;
     this.#msg = undefined;
+    this.#source.held.delete(this.id);
     this.#source.stats.nacked++;
     m.nack();
   }
@@ -159,6 +161,8 @@ class Pulled implements PulledMessage {
 
 interface SourceState {
   stats: { received: number; acked: number; nacked: number };
+  /** Publish time (epoch ms) of each message received and neither acked nor nacked yet, by message id. */
+  held: Map<string, number>;
   closing: boolean;
 }
 
@@ -178,7 +182,7 @@ interface Waiter {
  */
 export class PubSubBatchSource {
   readonly stats = { received: 0, acked: 0, nacked: 0 };
-  readonly #state: SourceState = { stats: this.stats, closing: false };
+  readonly #state: SourceState = { stats: this.stats, held: new Map(), closing: false };
   readonly #target: PubSubTarget;
   readonly #client: PubSub;
   readonly #sub: Subscription;
@@ -222,6 +226,7 @@ export class PubSubBatchSource {
   #receive(m: Message): void {
     if (this.#closing) return; // the library nacks what is left in its inventory on close
     this.stats.received++;
+    this.#state.held.set(m.id, m.publishTime.getTime());
     this.#buffer.push(new Pulled(m, this.#state));
     const w = this.#waiter;
     if (w && this.#buffer.length >= w.max) {
@@ -244,6 +249,11 @@ export class PubSubBatchSource {
 
   #take(max: number): PulledMessage[] {
     return this.#buffer.length <= max ? this.#buffer.splice(0) : this.#buffer.splice(0, max);
+  }
+
+  /** Messages received and not acked or nacked yet (buffered or in a batch being committed): publish time (epoch ms) by message id. */
+  held(): ReadonlyMap<string, number> {
+    return this.#state.held;
   }
 
   /**
@@ -281,6 +291,7 @@ export class PubSubBatchSource {
         w.resolve([]);
       }
       this.#buffer = [];
+      this.#state.held.clear();
       try {
         // Destroys the streams, nacks what is left in the lease inventory, then
         // flushes the ack and modAck queues.

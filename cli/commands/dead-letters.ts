@@ -21,6 +21,7 @@ import {
   textInspectorFlags,
   wholeNumber,
 } from "../config.js";
+import { warn } from "../log.js";
 import { formatTable } from "../format-table.js";
 
 const reason = oneOf(DEAD_LETTER_REASONS);
@@ -70,7 +71,7 @@ export function deadLettersCommand(program: Command): void {
     .option("--json", "print a JSON summary as the last stdout line")
     .action(async (flags: Record<string, unknown>) => {
       const o = parseOptions(replayOptions, flags);
-      const s = await replayDeadLettersJob(o.dataDir, { reason: o.reason, eventType: o.type, limit: o.limit }, servicesOf(o));
+      const s = await replayDeadLettersJob(o.dataDir, { reason: o.reason, eventType: o.type, limit: o.limit }, warn, servicesOf(o));
       process.stdout.write(
         o.json
           ? JSON.stringify(s) + "\n"

@@ -10,6 +10,7 @@ import { goldRebuild } from "../../jobs/gold-rebuild.js";
 import { goldStatus } from "../../jobs/gold-status.js";
 import { GOLD_MODEL_NAMES } from "../../gold/models/index.js";
 import { checkServiceOptions, configSchema, isoDate, keyFields, keyFlags, parseOptions, servicesOf } from "../config.js";
+import { warn } from "../log.js";
 import { formatTable } from "../format-table.js";
 
 /** A Gold table, with or without its `gold.` schema. */
@@ -55,7 +56,7 @@ export function goldCommand(program: Command): void {
     .option("--json", "print a JSON summary")
     .action(async (flags: Record<string, unknown>) => {
       const o = parseOptions(rebuildOptions, flags);
-      const r = await goldRebuild(o.dataDir, { from: o.from, to: o.to, models: o.model }, servicesOf(o));
+      const r = await goldRebuild(o.dataDir, { from: o.from, to: o.to, models: o.model }, warn, servicesOf(o));
       if (o.json) process.stdout.write(JSON.stringify(r) + "\n");
       else {
         const range = o.from || o.to ? ` for ${o.from ?? "the beginning"} .. ${o.to ?? "the end"}` : "";

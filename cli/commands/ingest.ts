@@ -90,6 +90,7 @@ export function ingestCommand(program: Command): void {
         faultBatch: o.faultBatch,
         services: servicesOf(o),
         onBatch: (b: object) => log.info(b, "batch committed"),
+        onWarning: (w: string) => log.warn(w),
       };
       const t0 = performance.now();
       const summary = o.bronze

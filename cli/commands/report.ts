@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { type Report, formatMoney, percent, reportJob } from "../../jobs/gold-report.js";
 import { checkServiceOptions, configSchema, isoDate, keyFields, keyFlags, parseOptions, servicesOf, todayUtc } from "../config.js";
+import { warn } from "../log.js";
 import { formatTable } from "../format-table.js";
 
 export const reportOptions = configSchema
@@ -25,7 +26,7 @@ export function reportCommand(program: Command): void {
     .option("--json", "print the report as JSON")
     .action(async (flags: Record<string, unknown>) => {
       const o = parseOptions(reportOptions, flags);
-      const report = await reportJob(o.dataDir, o.date, servicesOf(o));
+      const report = await reportJob(o.dataDir, o.date, warn, servicesOf(o));
       process.stdout.write(o.json ? JSON.stringify(report) + "\n" : renderReport(report));
     });
 }

@@ -19,9 +19,24 @@ import {
   textInspectorFlags,
   wholeNumber,
 } from "../config.js";
+import { FRESHNESS } from "../../pipelines/observe/slo.js";
 import { createLogger } from "../log.js";
+import { renderLinks } from "./dashboard.js";
 
 const seconds = () => positiveNumber(1_000_000, "a number of seconds");
+
+const FRESHNESS_TABLES = FRESHNESS.map((f) => f.table);
+/** `--freshness-slo table=seconds`, repeatable: those objectives replaced for this run (the alerts and `ecom status` use them). */
+const freshnessSlo = z
+  .array(
+    z
+      .string()
+      .regex(/^[a-z_]+\.[a-z_]+=\d+(\.\d+)?$/, "must be <table>=<seconds>, e.g. silver.orders=300")
+      .refine((s) => FRESHNESS_TABLES.includes(s.split("=")[0]!), { message: `names a table with an objective: ${FRESHNESS_TABLES.join(", ")}` })
+      .refine((s) => Number(s.split("=")[1]) > 0, "must give more than 0 seconds"),
+  )
+  .default([])
+  .transform((list) => Object.fromEntries(list.map((s) => [s.split("=")[0]!, Number(s.split("=")[1])])));
 
 export const startOptions = configSchema
   .extend({
@@ -29,6 +44,8 @@ export const startOptions = configSchema
     duration: seconds().optional(),
     idleExit: seconds().optional(),
     generator: z.boolean().default(true),
+    port: wholeNumber(0, 65535).default(0),
+    freshnessSlo,
     ...keyFields,
     ...textInspectorFields,
   })
@@ -67,7 +84,12 @@ export function startCommand(program: Command): void {
     .option("--max-streams <n>", "streaming-pull streams")
     .option("--project-id <id>", "GCP project id (the emulator accepts any)")
     .option("--topic <name>", "topic")
-    .option("--subscription <name>", "subscription");
+    .option("--subscription <name>", "subscription")
+    .option("--port <n>", "instance port on 127.0.0.1 (queries, /metrics, /status); 0: any free one, recorded in the instance file")
+    .option("--freshness-slo <table=seconds>", "replace a table's freshness objective for this run (repeatable)", (v: string, prev: string[] = []) => [
+      ...prev,
+      v,
+    ]);
   textInspectorFlags(keyFlags(cmd)).action(async (flags: Record<string, unknown>) => {
     const o = parseOptions(startOptions, flags);
     const log = createLogger(o.logLevel);
@@ -97,13 +119,26 @@ export function startCommand(program: Command): void {
         signal: stop.signal,
         faultAt: o.faultAt,
         faultBatch: o.faultBatch,
+        port: o.port,
+        freshnessSlo: o.freshnessSlo,
         services: servicesOf(o),
         hooks: {
           onNotice: stderr,
+          onServing: (links) =>
+            stderr(`dashboards (the links carry this run's access token; \`ecom dashboard\` prints them again):\n${renderLinks(links).trimEnd()}`),
           onProgressLine: stderr,
           onBatch: (r) =>
-            log.debug(
-              { batch: Number(r.result.batch.id), read: r.result.read, valid: r.result.valid, ms: Math.round(r.ms), lag_ms: r.lagMs },
+            log.info(
+              {
+                batch: Number(r.result.batch.id),
+                read: r.result.read,
+                valid: r.result.valid,
+                duplicates: r.result.duplicates,
+                dead_lettered: r.result.dead_lettered,
+                pans_redacted: r.result.pans_redacted,
+                ms: Math.round(r.ms),
+                lag_ms: r.lagMs,
+              },
               "batch committed",
             ),
           onError: (message, fields) => log.error(fields, message),

@@ -15,6 +15,7 @@
  *      recomputed ("replace the touched partitions"), all in one transaction;
  *   3. records how far it got.
  */
+import { partitionExpirationDays } from "../../schemas/retention.js";
 import { bigquery as d } from "../dialect/bigquery.js";
 import { type FreshRows, type GoldModel, columnList, newestEventTimeSql } from "../model.js";
 import { GOLD_MODELS } from "../models/index.js";
@@ -63,14 +64,19 @@ export function createTableSql(m: GoldModel): string {
     lines.push(type === "DATE" ? `PARTITION BY ${p.column}` : `PARTITION BY TIMESTAMP_TRUNC(${p.column}, ${p.unit})`);
   }
   if (m.bigquery.clusterBy.length) lines.push(`CLUSTER BY ${m.bigquery.clusterBy.join(", ")}`);
-  lines.push(`OPTIONS (description = ${str(`${m.grain}. ${m.description}`)});`);
+  // Partitions expire on Silver's policy (schemas/retention.ts); the unpartitioned ones by the daily retention DELETE.
+  const expiration = p ? `, partition_expiration_days = ${partitionExpirationDays("gold")}` : "";
+  lines.push(`OPTIONS (description = ${str(`${m.grain}. ${m.description}`)}${expiration});`);
   return lines.join("\n");
 }
 
 export function ddlSql(models: readonly GoldModel[] = GOLD_MODELS): string {
   const parts = [
     GENERATED,
-    sqlComment("Gold tables: partitioned on their date/hour/minute column (by day), clustered on their keys."),
+    sqlComment(
+      "Gold tables: partitioned on their date/hour/minute column (by day), clustered on their keys; partitions expire\n" +
+        "with Silver's retention (schemas/retention.ts, `ecom retention infra`).",
+    ),
     `CREATE SCHEMA IF NOT EXISTS gold;`,
     `CREATE SCHEMA IF NOT EXISTS ops;`,
     sqlComment("How far the scheduled refresh got: ingested_through (Silver ingested_at) and newest_event_time."),

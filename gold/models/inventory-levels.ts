@@ -25,6 +25,8 @@ export const inventoryLevels: GoldModel = {
   ],
   window: { grain: "key", column: "sku" },
   bigquery: { clusterBy: ["sku", "warehouse_id"] },
+  // A level whose last stock_update is older than Silver's retention could not be rebuilt: it expires with it.
+  expiresBy: "as_of",
   select: ({ w }) => `
 SELECT sku, warehouse_id, quantity_on_hand, event_time AS as_of, quantity_on_hand < ${LOW_STOCK_BELOW} AS low_stock
 FROM (

@@ -16,7 +16,10 @@
  *   whose Origin (when sent) is not `http://` one of those, is a 403: no DNS
  *   rebinding, no cross-site request from a browser page;
  * - `POST /query` runs the caller's QueryFn (the read-only guard); an error
- *   answers 400 with a redacted message (no row values).
+ *   answers 400 with a redacted message (no row values);
+ * - every answer carries a strict Content-Security-Policy (scripts, styles,
+ *   images and fetches from this origin only, nothing inline, no framing), so
+ *   a page served here (the dashboards) runs only the files served beside it.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import fs from "node:fs";
@@ -35,13 +38,30 @@ export interface InstanceInfo {
 }
 
 export type QueryFn = (sql: string) => Promise<Record<string, unknown>[]>;
-export type Routes = Record<string, (body: string) => Promise<{ status?: number; type?: string; body: string }>>;
+/** What a route answers: a body (text, or bytes for a static asset) and its content type. */
+export interface RouteAnswer {
+  status?: number;
+  type?: string;
+  body: string | Buffer;
+}
+/** Routes by `"<METHOD> <pathname>"`; a handler gets the request body and the parsed URL (its query parameters), token removed. */
+export type Routes = Record<string, (body: string, request: { url: URL }) => Promise<RouteAnswer>>;
+
+/** Same origin only, nothing inline, no plugins, no framing, no form posts elsewhere. */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; " +
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** Largest request body accepted (a query's SQL, a rebuild's options). */
 const MAX_BODY_BYTES = 1 << 20;
 
 export function instanceFile(dataDir: string): string {
   return path.join(dataDir, "ecom.instance.json");
+}
+
+/** The access token alone (0600), for a scraper's `authorization.credentials_file`; Prometheus reads it at every scrape. */
+export function tokenFile(dataDir: string): string {
+  return path.join(dataDir, "ecom.token");
 }
 
 function alive(pid: number): boolean {
@@ -118,13 +138,25 @@ function admit(req: http.IncomingMessage, url: URL, port: number, token: string,
 }
 
 /** Serves `POST /query` (SQL in the body, JSON rows out) and the given extra routes, to holders of the token only. */
-export async function serveInstance(dataDir: string, query: QueryFn, routes: Routes = {}): Promise<{ port: number; token: string; close(): Promise<void> }> {
+export async function serveInstance(
+  dataDir: string,
+  query: QueryFn,
+  routes: Routes = {},
+  opts: { port?: number } = {},
+): Promise<{ port: number; token: string; close(): Promise<void> }> {
   const token = randomBytes(32).toString("base64url");
   let port = 0;
   const server = http.createServer((req, res) => {
-    const send = (status: number, body: string, headers: http.OutgoingHttpHeaders = {}) =>
+    const send = (status: number, body: string | Buffer, headers: http.OutgoingHttpHeaders = {}) =>
       res
-        .writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", ...headers })
+        .writeHead(status, {
+          "content-type": "text/plain; charset=utf-8",
+          "cache-control": "no-store",
+          "x-content-type-options": "nosniff",
+          "content-security-policy": CONTENT_SECURITY_POLICY,
+          "referrer-policy": "no-referrer",
+          ...headers,
+        })
         .end(body);
     let url: URL;
     try {
@@ -160,29 +192,36 @@ export async function serveInstance(dataDir: string, query: QueryFn, routes: Rou
         return;
       }
       const body = Buffer.concat(chunks).toString("utf8");
-      handler(body).then(
+      handler(body, { url }).then(
         (r) => send(r.status ?? 200, r.body, { "content-type": r.type ?? "text/plain; charset=utf-8" }),
         (err: Error) => send(400, publicErrorMessage(err)),
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      reject(err.code === "EADDRINUSE" ? new Error(`port ${opts.port} on 127.0.0.1 is in use; choose another --port, or 0 for any free one`) : err),
+    );
+    server.listen(opts.port ?? 0, "127.0.0.1", resolve);
+  });
   port = (server.address() as { port: number }).port;
   const info: InstanceInfo = { pid: process.pid, port, startedAt: new Date().toISOString(), token };
   writePrivateFileAtomic(instanceFile(dataDir), JSON.stringify(info) + "\n");
+  writePrivateFileAtomic(tokenFile(dataDir), token);
   return {
     port,
     token,
     close: async () => {
       fs.rmSync(instanceFile(dataDir), { force: true });
+      fs.rmSync(tokenFile(dataDir), { force: true });
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
 
 /** Serves an open Engine: `POST /query` through its store's read-only guard (a connection per query), plus `routes`. */
-export function serveEngine(engine: Engine, routes: Routes = {}): ReturnType<typeof serveInstance> {
-  return serveInstance(engine.dataDir, (sql) => engine.store.queryReadOnly(sql), routes);
+export function serveEngine(engine: Engine, routes: Routes = {}, opts: { port?: number } = {}): ReturnType<typeof serveInstance> {
+  return serveInstance(engine.dataDir, (sql) => engine.store.queryReadOnly(sql), routes, opts);
 }
 
 /** A request to the running instance, with its token. */

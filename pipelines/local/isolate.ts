@@ -28,6 +28,7 @@ import type { RawMessage } from "../../transforms/types.js";
 import type { Engine } from "./engine.js";
 import type { BatchResult } from "../commit.js";
 import { isServiceFailure } from "./batch-errors.js";
+import { mergeBreakdowns } from "../observe/breakdown.js";
 
 export interface DeliveryPolicy {
   /** Failed commits a message may take part in before it is set aside. */
@@ -157,7 +158,7 @@ function describeFailure(err: Error | undefined, attempts: number): string {
 export function mergeResults(results: readonly BatchResult[]): BatchResult | undefined {
   if (results.length <= 1) return results[0];
   const last = results[results.length - 1]!;
-  const merged: BatchResult = { ...last, ...noCounts(), phases: {}, perDomain: {} };
+  const merged: BatchResult = { ...last, ...noCounts(), ...mergeBreakdowns(results), phases: {}, perDomain: {} };
   let lo = Infinity;
   let hi = -Infinity;
   for (const r of results) {

@@ -126,9 +126,11 @@ export class ParallelParser {
     const refs: (string | undefined)[] = [];
     const dead: DeadLetter[] = [];
     let inBatchDuplicates = 0;
+    const validByType: ParsedBatch["validByType"] = {};
     let pansRedacted = 0;
     parts.forEach((p, j) => {
       inBatchDuplicates += p.inBatchDuplicates;
+      for (const [t, n] of Object.entries(p.validByType) as [keyof ParsedBatch["validByType"], number][]) validByType[t] = (validByType[t] ?? 0) + n;
       pansRedacted += p.pansRedacted;
       for (const d of p.dead) dead.push({ ...d, raw: asBuffer(d.raw) });
       for (let i = 0; i < p.ids.length; i++) {
@@ -147,6 +149,7 @@ export class ParallelParser {
       read: messages.length,
       dead,
       inBatchDuplicates,
+      validByType,
       pansRedacted,
       parseMs: performance.now() - t0,
       ids,

@@ -26,8 +26,8 @@ parentPort!.on("message", (msg: ToWorker) => {
       const messages: RawMessage[] = msg.messages.map((m) => (typeof m.data === "string" ? m : { ...m, data: asBuffer(m.data) }));
       const parsed = parseBatch(messages, steps, tokenKey);
       pending.set(msg.chunk, parsed);
-      const { read, dead, inBatchDuplicates, pansRedacted, parseMs, ids, domains, dates, refs } = parsed;
-      parentPort!.postMessage({ chunk: msg.chunk, read, dead, inBatchDuplicates, pansRedacted, parseMs, ids, domains, dates, refs });
+      const { read, dead, inBatchDuplicates, validByType, pansRedacted, parseMs, ids, domains, dates, refs } = parsed;
+      parentPort!.postMessage({ chunk: msg.chunk, read, dead, inBatchDuplicates, validByType, pansRedacted, parseMs, ids, domains, dates, refs });
     } else if (msg.op === "project") {
       const parsed = pending.get(msg.chunk);
       pending.delete(msg.chunk);

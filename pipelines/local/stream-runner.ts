@@ -26,6 +26,8 @@ export interface BatchReport {
   latenciesMs: Float64Array;
   /** Age of the oldest message in the batch when its commit finished, ms. */
   lagMs: number;
+  /** The messages acknowledged (aligned with latenciesMs): their ids, attributes and publish times. */
+  acked: readonly PulledMessage[];
 }
 
 export interface StreamOptions {
@@ -86,7 +88,7 @@ export class StreamRunner {
           latencies[i] = done - p;
           if (p < oldest) oldest = p;
         }
-        this.opts.onBatch?.({ result, ms: performance.now() - t0, latenciesMs: latencies, lagMs: done - oldest });
+        this.opts.onBatch?.({ result, ms: performance.now() - t0, latenciesMs: latencies, lagMs: done - oldest, acked });
       }
       if (retry.size === 0) {
         failures = 0;

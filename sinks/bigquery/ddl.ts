@@ -6,9 +6,10 @@
  * NDJSON load jobs that stage a batch's rows.
  */
 import { OPS_TABLES } from "../../schemas/ops.js";
+import { expirationOfTable } from "../../schemas/retention.js";
 import type { Domain } from "../../schemas/registry.js";
 import { EVENT_TABLES, STATE_TABLES } from "../../schemas/silver.js";
-import type { Column, ColumnType, TableDef } from "../../schemas/table.js";
+import { type Column, type ColumnType, type TableDef, qualified } from "../../schemas/table.js";
 import type { SilverRow } from "../../transforms/to-silver.js";
 
 export interface BigQueryDatasets {
@@ -45,7 +46,8 @@ export function refOf(d: BigQueryDatasets, t: TableDef): string {
   return tableRef(d, t.schema === "silver" ? "silver" : "ops", t.name);
 }
 
-export function createTableSql(ref: string, t: Pick<TableDef, "columns" | "partitionBy" | "clusterBy" | "description">): string {
+/** `expirationDays`: BigQuery's partition_expiration_days (the retention policy, schemas/retention.ts). */
+export function createTableSql(ref: string, t: Pick<TableDef, "columns" | "partitionBy" | "clusterBy" | "description">, expirationDays?: number): string {
   const cols = t.columns.map(
     (c) =>
       `  ${c.name} ${bqType(c.type)}${c.default !== undefined ? ` DEFAULT ${c.default}` : ""}${c.required ? " NOT NULL" : ""} OPTIONS (description = ${JSON.stringify(c.description)})`,
@@ -53,7 +55,11 @@ export function createTableSql(ref: string, t: Pick<TableDef, "columns" | "parti
   let sql = `CREATE TABLE IF NOT EXISTS ${ref} (\n${cols.join(",\n")}\n)`;
   if (t.partitionBy) sql += `\nPARTITION BY ${t.partitionBy}`;
   if (t.clusterBy?.length) sql += `\nCLUSTER BY ${t.clusterBy.join(", ")}`;
-  if (t.description) sql += `\nOPTIONS (description = ${JSON.stringify(t.description)})`;
+  const options = [
+    ...(t.description ? [`description = ${JSON.stringify(t.description)}`] : []),
+    ...(t.partitionBy && expirationDays !== undefined ? [`partition_expiration_days = ${expirationDays}`] : []),
+  ];
+  if (options.length) sql += `\nOPTIONS (${options.join(", ")})`;
   return sql;
 }
 
@@ -67,7 +73,7 @@ export function allBigQueryDdl(d: BigQueryDatasets): string[] {
     `CREATE SCHEMA IF NOT EXISTS \`${d.project}.${d.silver}\``,
     `CREATE SCHEMA IF NOT EXISTS \`${d.project}.${d.ops}\``,
     `CREATE SCHEMA IF NOT EXISTS \`${d.project}.${d.staging}\` OPTIONS (default_table_expiration_days = 1)`,
-    ...bigqueryTables().map((t) => createTableSql(refOf(d, t), t)),
+    ...bigqueryTables().map((t) => createTableSql(refOf(d, t), t, expirationOfTable(qualified(t)))),
   ];
 }
 

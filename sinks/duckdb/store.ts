@@ -9,7 +9,7 @@
  * there after a crash, or none of it. Rows arrive a batch at a time and are
  * appended table by table through the appender into staging tables.
  */
-import { type DuckDBConnection, type DuckDBInstance, listValue } from "@duckdb/node-api";
+import { type DuckDBConnection, type DuckDBInstance, LIST, VARCHAR, listValue } from "@duckdb/node-api";
 import {
   type BatchManifest,
   type BatchRef,
@@ -44,6 +44,14 @@ function bind(params?: Record<string, unknown>): never {
   if (!params) return undefined as never;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(params)) out[k] = Array.isArray(v) ? listValue(v) : v;
+  return out as never;
+}
+
+/** Types of the parameters DuckDB cannot infer: an empty list is a list of text. */
+function types(params?: Record<string, unknown>): never {
+  if (!params) return undefined as never;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) if (Array.isArray(v) && v.length === 0) out[k] = LIST(VARCHAR);
   return out as never;
 }
 
@@ -152,11 +160,29 @@ export class DuckDbStore implements WarehouseStore {
   }
 
   /** A second connection for the platform's own work beside the batches (a Gold rebuild asked of a running instance). */
-  async reader(): Promise<{ query(sql: string): Promise<Record<string, unknown>[]>; close(): void }> {
+  async reader(): Promise<Queryable & { close(): void }> {
     const conn = await this.instance.connect();
     return {
-      query: async (sql) => jsonRows(await conn.runAndReadAll(sql)),
+      query: async (sql, params) => jsonRows(await conn.runAndReadAll(sql, bind(params))),
       close: () => conn.closeSync(),
+    };
+  }
+
+  /**
+   * A session for the platform's own multi-statement work (an erasure):
+   * parameterized queries and statements that say how many rows they
+   * changed. On the store's connection (nothing else runs: a command on the
+   * data dir's file), or on a new one beside the batches (a running
+   * instance), which `close` closes.
+   */
+  async session(own: boolean): Promise<SqlSession> {
+    const conn = own ? await this.instance.connect() : this.conn;
+    return {
+      query: async (sql, params) => jsonRows(await conn.runAndReadAll(sql, bind(params), types(params))),
+      run: async (sql, params) => Number((await conn.run(sql, bind(params), types(params))).rowsChanged),
+      close: () => {
+        if (own) conn.closeSync();
+      },
     };
   }
 
@@ -218,6 +244,13 @@ export class DuckDbStore implements WarehouseStore {
     this.conn.closeSync();
     this.instance.closeSync();
   }
+}
+
+export interface SqlSession {
+  query(sql: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]>;
+  /** Runs a statement; resolves to the rows it changed. */
+  run(sql: string, params?: Record<string, unknown>): Promise<number>;
+  close(): void;
 }
 
 export class DuckDbTransaction implements WarehouseTransaction {

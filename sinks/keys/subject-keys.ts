@@ -93,7 +93,8 @@ export class SubjectKeyring implements KeyStore {
   private readonly now: () => number;
 
   constructor(
-    private readonly kek: KeyWrapper,
+    /** What wraps and unwraps the data keys (the KEK). */
+    readonly kek: KeyWrapper,
     opts: KeyringOptions = {},
   ) {
     this.rotationMs = opts.rotationMs ?? DEFAULT_KEY_ROTATION_MS;

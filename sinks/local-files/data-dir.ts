@@ -7,6 +7,7 @@
  *   <data-dir>/keys/                token-keys.json, kek.json (back them up)
  *   <data-dir>/ecom.instance.json   the running instance's port and access token
  *   <data-dir>/pubsub-emulator/     the emulator's own files, when ecom start runs it
+ *   <data-dir>/audit/               privacy-audit.ndjson: the privacy audit log's file copy (never erased or expired)
  */
 import path from "node:path";
 
@@ -19,6 +20,8 @@ export interface DataDirPaths {
   kek: string;
   instance: string;
   emulator: string;
+  auditDir: string;
+  auditFile: string;
 }
 
 export function dataDirPaths(dataDir: string): DataDirPaths {
@@ -32,5 +35,7 @@ export function dataDirPaths(dataDir: string): DataDirPaths {
     kek: path.join(keys, "kek.json"),
     instance: path.join(dataDir, "ecom.instance.json"),
     emulator: path.join(dataDir, "pubsub-emulator"),
+    auditDir: path.join(dataDir, "audit"),
+    auditFile: path.join(dataDir, "audit", "privacy-audit.ndjson"),
   };
 }

@@ -33,6 +33,10 @@ import { GcsBronze } from "../../sinks/gcs/bronze-objects.js";
 import { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
 import { type GeneratedMessage, takeMessages } from "../../sources/dev/generator/index.js";
 import { GEN, type Row } from "../gold/expected.js";
+import { eraseSubject } from "../../jobs/privacy/erase.js";
+import { findSubject } from "../../jobs/privacy/subject.js";
+import { ERASURE_TABLES, PSEUDONYM_PREFIX, tokensPattern } from "../../sinks/erasure-sql.js";
+import { erasureParameters, erasureScriptFor } from "../../sinks/bigquery/erasure.js";
 import { expectSameGold, expectSameRows, goldSnapshot, ingest, tempDir } from "../gold/helpers.js";
 import { type FakeBigQueryClient, fakeBigQueryClient } from "./bigquery-client.js";
 
@@ -214,5 +218,57 @@ describe("the repository's BigQuery SQL on the fake BigQuery", () => {
     for (const m of GOLD_MODELS) expectSameRows(m.name, remote[m.name]!, refreshed[m.name]!);
     expect([...new Set(refreshed.daily_revenue!.map((r) => r.date))]).toEqual(["2026-03-01", "2026-03-02"]);
     expect((await run(`SELECT name FROM ops.gold_refresh_state ORDER BY name`)).map((r) => r.name)).toEqual(["ingested_through", "newest_event_time"]);
+  });
+
+  it("the erasure script, parsed and run with one person's parameters, removes them from BigQuery as the local erasure does from DuckDB", async () => {
+    const users = new Map<string, number>();
+    for (const m of messages) {
+      const u = m.kind === "valid" ? (JSON.parse(m.data) as { user_id?: string }).user_id : undefined;
+      if (u) users.set(u, (users.get(u) ?? 0) + 1);
+    }
+    const userId = [...users].sort((a, b) => b[1] - a[1])[0]![0];
+    const s = await engine.store.session(false);
+    const found = await findSubject(engine, s, { userId });
+    s.close();
+    expect(found.partitions.size).toBeGreaterThan(0);
+    const pseudonyms = new Map([...found.tokens.keys(), ...found.sessions].map((v, i) => [v, `${PSEUDONYM_PREFIX}bq${i}`]));
+    const { params, types } = erasureParameters({
+      pseudonyms,
+      partitions: found.partitions,
+      pattern: tokensPattern([...found.tokens.keys()]),
+      refs: found.refs,
+      deadLetterIds: [],
+      requestId: "req-bq",
+    });
+    const keysBefore = Number((await client.fake.query(`SELECT count(*) AS n FROM ops.subject_keys`))[0]!.n);
+    const [job] = await client.bq.createQueryJob({ query: erasureScriptFor(datasets), params, types, location: LOCATION });
+    await job.promise();
+    const local = await eraseSubject(engine, { userId, requestId: "req-local" });
+
+    // Both hold pseudonyms in the same rows, no token or session id of the person, and the same row counts.
+    const marked = (t: (typeof ERASURE_TABLES)[number]) =>
+      `SELECT count(*) AS n FROM silver.${t.table.name} WHERE ${[...t.columns.identity, ...(t.columns.session ? [t.columns.session] : [])].map((c) => `starts_with(${c}, '${PSEUDONYM_PREFIX}')`).join(" OR ")}`;
+    const held = (t: (typeof ERASURE_TABLES)[number]) =>
+      `SELECT count(*) AS n FROM silver.${t.table.name} WHERE ${[...t.columns.identity, ...(t.columns.session ? [t.columns.session] : [])].map((c) => `${c} IN (${[...pseudonyms.keys()].map((v) => `'${v}'`).join(", ")})`).join(" OR ")}`;
+    let pseudonymised = 0;
+    for (const t of ERASURE_TABLES) {
+      const remote = Number((await client.fake.query(marked(t)))[0]!.n);
+      expect(remote, t.table.name).toBe(Number((await engine.store.query(marked(t)))[0]!.n));
+      expect(Number((await client.fake.query(held(t)))[0]!.n), t.table.name).toBe(0);
+      pseudonymised += remote;
+    }
+    expect(pseudonymised).toBeGreaterThan(0);
+    expect(local.silver_rows_pseudonymised).toBeGreaterThanOrEqual(pseudonymised);
+    const keysAfter = Number((await client.fake.query(`SELECT count(*) AS n FROM ops.subject_keys`))[0]!.n);
+    expect(keysBefore - keysAfter).toBe(local.bronze_keys_destroyed);
+    expect(local.bronze_keys_destroyed).toBeGreaterThan(0);
+    expect((await client.fake.query(`SELECT DISTINCT request_id FROM ops.erased_subjects`)).map((r) => r.request_id)).toEqual(["req-bq"]);
+    expect(
+      Number(
+        (
+          await client.fake.query(`SELECT count(*) AS n FROM ops.subject_index WHERE token IN (${[...found.tokens.keys()].map((v) => `'${v}'`).join(", ")})`)
+        )[0]!.n,
+      ),
+    ).toBe(0);
   });
 });

@@ -110,7 +110,7 @@ function filesUnder(dir: string, out: string[] = []): string[] {
 }
 
 /** The data dir's subject keys, unwrapped with its KEK, read without the platform's code. */
-async function subjectKeys(dataDir: string): Promise<Map<string, Buffer>> {
+export async function subjectKeys(dataDir: string): Promise<Map<string, Buffer>> {
   const kek = JSON.parse(fs.readFileSync(path.join(dataDir, "keys", "kek.json"), "utf8")) as { key: string };
   const kekKey = Buffer.from(kek.key, "base64");
   const instance = await DuckDBInstance.create(path.join(dataDir, "ecom.duckdb"), { access_mode: "READ_ONLY" });
@@ -130,7 +130,7 @@ async function subjectKeys(dataDir: string): Promise<Map<string, Buffer>> {
   return keys;
 }
 
-function decrypt(envelope: { iv: string; ct: string }, key: Buffer): string {
+export function decryptEnvelope(envelope: { iv: string; ct: string }, key: Buffer): string {
   const ct = Buffer.from(envelope.ct, "base64");
   const d = createDecipheriv("aes-256-gcm", key, Buffer.from(envelope.iv, "base64"));
   d.setAuthTag(ct.subarray(ct.length - 16));
@@ -172,7 +172,7 @@ export async function scanForClearValues(dataDir: string, values: readonly strin
       const key = envelope && keys?.get(envelope.kid);
       if (envelope && key) {
         report.envelopes++;
-        panOnly.find(decrypt(envelope, key), `${rel}:${i + 1} (decrypted)`, hits, opts.allow);
+        panOnly.find(decryptEnvelope(envelope, key), `${rel}:${i + 1} (decrypted)`, hits, opts.allow);
       }
     });
   }
