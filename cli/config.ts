@@ -7,8 +7,12 @@
  * variable) it came from, saying what is allowed. Nothing below cli/ reads
  * process.env.
  */
+import type { Command } from "commander";
 import { z } from "zod";
 import { FAULT_POINTS } from "../pipelines/commit.js";
+import type { EngineServices } from "../pipelines/local/engine.js";
+import type { KekSource } from "../sinks/keys/kek.js";
+import { TEXT_INSPECTORS, type TextInspectorSource } from "../sinks/text-inspector.js";
 
 // Field helpers. Each message says what is allowed; a failed check ends the field's checks
 // (`abort`), so the command's cross-field rules only ever see valid values.
@@ -95,6 +99,77 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+const hostPort = z.string().regex(/^[^:]+:\d+$/, "must be host:port");
+const gcpProject = z.string().regex(/^[a-z][a-z0-9-]{4,29}$/, "must be a GCP project id like ecom-prod");
+
+/** Where the key-encryption key is, for every command that opens the keys: a Cloud KMS key, or the data dir's kek.json when none is given. */
+export const keyFields = {
+  kmsKey: z
+    .string()
+    .regex(
+      /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/,
+      "must be a Cloud KMS key name projects/P/locations/L/keyRings/R/cryptoKeys/K",
+    )
+    .optional(),
+  /** host:port of another KMS endpoint; plaintext when it is a loopback address (a local server speaking the KMS API). */
+  kmsEndpoint: hostPort.optional(),
+};
+
+/** Which inspector reads free text, for every command that commits events: the built-in rules, or Cloud DLP once per batch on top. */
+export const textInspectorFields = {
+  textInspector: oneOf(TEXT_INSPECTORS).default("builtin"),
+  dlpProject: gcpProject.optional(),
+  dlpLocation: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, "must be global or a region like europe-west1")
+    .optional(),
+  dlpEndpoint: hostPort.optional(),
+};
+
+type ServiceOptions = { kmsKey?: string; kmsEndpoint?: string; textInspector?: string; dlpProject?: string; dlpLocation?: string; dlpEndpoint?: string };
+
+/** The cross-field rules of keyFields and textInspectorFields (call from the command's superRefine). */
+export function checkServiceOptions(o: ServiceOptions, ctx: z.RefinementCtx): void {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  if (o.kmsEndpoint !== undefined && o.kmsKey === undefined) issue("kmsEndpoint", "only applies with --kms-key");
+  if (o.textInspector === "dlp" && o.dlpProject === undefined) issue("dlpProject", "--text-inspector dlp needs the GCP project DLP runs in");
+  if (o.textInspector !== "dlp") {
+    for (const k of ["dlpProject", "dlpLocation", "dlpEndpoint"] as const) if (o[k] !== undefined) issue(k, "only applies with --text-inspector dlp");
+  }
+}
+
+/** The engine's KEK and text inspector from the parsed options. */
+export function servicesOf(o: ServiceOptions): EngineServices {
+  const kek: KekSource | undefined = o.kmsKey ? { kind: "kms", keyName: o.kmsKey, ...(o.kmsEndpoint ? { endpoint: o.kmsEndpoint } : {}) } : undefined;
+  const textInspector: TextInspectorSource | undefined =
+    o.textInspector === "dlp"
+      ? { kind: "dlp", project: o.dlpProject!, ...(o.dlpLocation ? { location: o.dlpLocation } : {}), ...(o.dlpEndpoint ? { endpoint: o.dlpEndpoint } : {}) }
+      : undefined;
+  return { ...(kek ? { kek } : {}), ...(textInspector ? { textInspector } : {}) };
+}
+
+/** The flags of keyFields. */
+export function keyFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      "--kms-key <name>",
+      "Cloud KMS key wrapping the subject keys, projects/P/locations/L/keyRings/R/cryptoKeys/K (default: the data dir's keys/kek.json)",
+    )
+    .option("--kms-endpoint <host:port>", "another Cloud KMS endpoint (plaintext to a loopback address: a local server speaking the KMS API)");
+}
+
+/** The flags of textInspectorFields. */
+export function textInspectorFlags(cmd: Command): Command {
+  return cmd
+    .option("--text-inspector <name>", "free-text inspector: builtin (default) or dlp (Cloud DLP, one request per batch)")
+    .option("--dlp-project <id>", "with --text-inspector dlp: the GCP project DLP runs in")
+    .option("--dlp-location <loc>", "with --text-inspector dlp: global (default) or a region")
+    .option(
+      "--dlp-endpoint <host:port>",
+      "with --text-inspector dlp: another DLP endpoint (plaintext to a loopback address: a local server speaking the DLP API)",
+    );
+}
+
 /** Environment variable -> option; an option is read from it only by the commands whose schema has it. */
 const ENV: Record<string, string> = {
   ECOM_DATA_DIR: "dataDir",
@@ -111,6 +186,12 @@ const ENV: Record<string, string> = {
   ECOM_ALERT_WEBHOOK: "alertWebhook",
   ECOM_FAULT_AT: "faultAt",
   ECOM_FAULT_BATCH: "faultBatch",
+  ECOM_KMS_KEY: "kmsKey",
+  ECOM_KMS_ENDPOINT: "kmsEndpoint",
+  ECOM_TEXT_INSPECTOR: "textInspector",
+  ECOM_DLP_PROJECT: "dlpProject",
+  ECOM_DLP_LOCATION: "dlpLocation",
+  ECOM_DLP_ENDPOINT: "dlpEndpoint",
   // `ecom retention run`
   ECOM_SILVER_YEARS: "silverYears",
   // `ecom deploy`

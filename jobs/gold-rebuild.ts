@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import type { RebuildOptions } from "../gold/duckdb/executor.js";
 import { goldOf } from "../gold/register.js";
-import type { Engine } from "../pipelines/local/engine.js";
+import type { Engine, EngineServices } from "../pipelines/local/engine.js";
 import { dataDirPaths } from "../sinks/local-files/data-dir.js";
 import { recordedJob } from "./job-runs.js";
 import { openRuntime } from "./runtime.js";
@@ -19,30 +19,39 @@ export interface RebuildResult {
 }
 
 /** Recorded in ops.job_runs (job `gold_rebuild`). */
-export function goldRebuild(dataDir: string, opts: RebuildOptions, onWarning?: (message: string) => void): Promise<RebuildResult> {
-  return recordedJob(dataDir, "gold_rebuild", () => goldRebuildRun(dataDir, opts), {
+export function goldRebuild(
+  dataDir: string,
+  opts: RebuildOptions,
+  onWarning?: (message: string) => void,
+  services: EngineServices = {},
+): Promise<RebuildResult> {
+  return recordedJob(dataDir, "gold_rebuild", () => goldRebuildRun(dataDir, opts, services), {
     counts: (r) => ({ models: Object.keys(r.models).length, seconds: r.ms / 1000 }),
     onWarning,
   });
 }
 
-async function goldRebuildRun(dataDir: string, opts: RebuildOptions): Promise<RebuildResult> {
+async function goldRebuildRun(dataDir: string, opts: RebuildOptions, services: EngineServices): Promise<RebuildResult> {
   const instance = findInstance(dataDir);
   if (instance) return { ...(await rebuildOnInstance(instance, opts)), via: "instance" };
-  return withEngine(dataDir, async (engine) => {
-    const gold = goldOf(engine)!.gold;
-    const r = await gold.rebuild(opts);
-    await gold.refresh();
-    return { ...r, via: "file" as const };
-  });
+  return withEngine(
+    dataDir,
+    async (engine) => {
+      const gold = goldOf(engine)!.gold;
+      const r = await gold.rebuild(opts);
+      await gold.refresh();
+      return { ...r, via: "file" as const };
+    },
+    services,
+  );
 }
 
 /** Opens the data dir's engine with Gold (which also finishes any interrupted refresh), runs `work`, closes. */
-export async function withEngine<T>(dataDir: string, work: (engine: Engine) => Promise<T>): Promise<T> {
+export async function withEngine<T>(dataDir: string, work: (engine: Engine) => Promise<T>, services: EngineServices = {}): Promise<T> {
   if (!fs.existsSync(dataDirPaths(dataDir).store)) {
     throw new Error(`no data in ${dataDir} yet: run \`ecom start\` or \`ecom ingest <file>\` first (or pass --data-dir)`);
   }
-  const engine = await openRuntime(dataDir);
+  const engine = await openRuntime(dataDir, services);
   try {
     return await work(engine);
   } finally {

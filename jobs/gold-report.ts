@@ -5,6 +5,7 @@
  * (which first finishes any Gold refresh a crash interrupted).
  */
 import { findInstance, queryInstance } from "../pipelines/local/instance.js";
+import type { EngineServices } from "../pipelines/local/engine.js";
 import { withEngine } from "./gold-rebuild.js";
 import { recordedJob } from "./job-runs.js";
 
@@ -21,18 +22,18 @@ export interface Report {
 }
 
 /** Runs `work` with a Gold reader for the data dir. */
-export async function withGoldQuery<T>(dataDir: string, work: (q: Query) => Promise<T>): Promise<T> {
+export async function withGoldQuery<T>(dataDir: string, work: (q: Query) => Promise<T>, services: EngineServices = {}): Promise<T> {
   const instance = findInstance(dataDir);
   if (instance) return work((sql) => queryInstance(instance, sql));
-  return withEngine(dataDir, (engine) => work((sql) => engine.store.query(sql)));
+  return withEngine(dataDir, (engine) => work((sql) => engine.store.query(sql)), services);
 }
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const rate = (a: number, b: number): number | null => (b > 0 ? a / b : null);
 
 /** `ecom report` for a UTC day (YYYY-MM-DD) of the data dir; recorded in ops.job_runs (job `report`). */
-export function reportJob(dataDir: string, date: string, onWarning?: (message: string) => void): Promise<Report> {
-  return recordedJob(dataDir, "report", () => withGoldQuery(dataDir, (q) => buildReport(q, date)), {
+export function reportJob(dataDir: string, date: string, onWarning?: (message: string) => void, services: EngineServices = {}): Promise<Report> {
+  return recordedJob(dataDir, "report", () => withGoldQuery(dataDir, (q) => buildReport(q, date), services), {
     counts: (r) => ({ currencies: r.revenue.length, orders: r.revenue.reduce((n, x) => n + x.orders, 0), gateways: r.payments.length }),
     onWarning,
   });

@@ -12,9 +12,9 @@ import path from "node:path";
 import { goldOf } from "../gold/register.js";
 import { runOnDirectRunner } from "../pipelines/beam/run-direct.js";
 import type { BatchResult } from "../pipelines/commit.js";
+import type { EngineServices } from "../pipelines/local/engine.js";
 import { faultHook } from "../pipelines/local/fault.js";
 import { type Counts, countsOf } from "../schemas/ops.js";
-import { localKeyWrapper } from "../sinks/keys/subject-keys.js";
 import { dataDirPaths } from "../sinks/local-files/data-dir.js";
 import { type BronzeSelection, bronzeFilesOf, kidsOf, readBronzeBatches, subjectKeysFrom, subjectKeysFromDataDir } from "../sources/bronze.js";
 import { listInputFiles, readNdjsonBatches } from "../sources/ndjson.js";
@@ -44,6 +44,8 @@ export interface IngestOptions {
   faultAt?: string;
   faultBatch?: number;
   onBatch?: (b: BatchLine) => void;
+  /** The key-encryption key (local or Cloud KMS) and the text inspector; both also read a replay's source data dir. */
+  services?: EngineServices;
   /** Told when the run could not be recorded in ops.job_runs. */
   onWarning?: (message: string) => void;
 }
@@ -104,7 +106,7 @@ async function replayBronzeRun(range: BronzeRange, opts: IngestOptions): Promise
   let other: BronzeSelection | undefined;
   if (!same) {
     const { root, names } = bronzeFilesOf(source, range.from, range.to);
-    other = { root, names, keys: await subjectKeysFromDataDir(source, kidsOf(root, names)) };
+    other = { root, names, keys: await subjectKeysFromDataDir(source, kidsOf(root, names), opts.services?.kek) };
   }
   const noFiles = (s: BronzeSelection) => {
     if (s.names.length === 0) warnings.push(`no Bronze files in ${source} between ${range.from} and ${range.to}`);
@@ -126,7 +128,7 @@ async function replayBronzeRun(range: BronzeRange, opts: IngestOptions): Promise
   } else {
     summary = await onLocalRunner(opts, async (engine, onBatch) => {
       const selection = other ?? { ...bronzeFilesOf(source, range.from, range.to), keys: {} };
-      if (!other) selection.keys = await subjectKeysFrom(engine.store, localKeyWrapper(engine.keys.kek), kidsOf(selection.root, selection.names));
+      if (!other) selection.keys = await subjectKeysFrom(engine.store, engine.kek, kidsOf(selection.root, selection.names));
       noFiles(selection);
       return ingestBatches(engine, readBronzeBatches(selection, opts.batchSize), origin, onBatch);
     });
@@ -146,6 +148,7 @@ function beamOptions(opts: IngestOptions, origin: string) {
     origin,
     faultAt: opts.faultAt,
     faultBatch: opts.faultBatch,
+    services: opts.services,
     onBatch: (b: { batch: number; read: number; valid: number; duplicates: number; dead_lettered: number; ms: number }) =>
       opts.onBatch?.({ ...b, pans_redacted: 0, runner: "beam" }),
   };
@@ -159,6 +162,7 @@ async function onLocalRunner(opts: IngestOptions, work: Work): Promise<IngestSum
     fault: faultHook(opts.faultAt, opts.faultBatch ?? 1),
     parseThreads: opts.parseThreads,
     gold: { refreshAfterCommit: false },
+    ...opts.services,
   });
   try {
     const t0 = performance.now();
@@ -178,7 +182,7 @@ async function withGoldAfterBeam(opts: IngestOptions, run: () => Promise<Counts>
   const t0 = performance.now();
   const counts = await run();
   const t1 = performance.now();
-  const engine = await openRuntime(opts.dataDir);
+  const engine = await openRuntime(opts.dataDir, { ...opts.services });
   try {
     return {
       counts,
@@ -200,7 +204,8 @@ function sameKeys(a: string, b: string): boolean {
       return undefined;
     }
   };
-  return (["tokenKeys", "kek"] as const).every((f) => read(a, f) !== undefined && read(a, f) === read(b, f));
+  // With the KEK in Cloud KMS neither has a kek.json, and only the token keys decide.
+  return read(a, "tokenKeys") !== undefined && read(a, "tokenKeys") === read(b, "tokenKeys") && read(a, "kek") === read(b, "kek");
 }
 
 function roundPhases(p: Record<string, number>): Record<string, number> {

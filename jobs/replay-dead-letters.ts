@@ -6,7 +6,7 @@
  * that still fail stay, with the attempt counted and the current error.
  */
 import { parseMessage } from "../pipelines/ingest-steps.js";
-import type { Engine } from "../pipelines/local/engine.js";
+import type { Engine, EngineServices } from "../pipelines/local/engine.js";
 import { findInstance } from "../pipelines/local/instance.js";
 import type { EventType } from "../schemas/registry.js";
 import type { DeadLetterReason, RawMessage } from "../transforms/types.js";
@@ -28,15 +28,20 @@ export interface DeadLetterFilter {
 }
 
 /** `ecom dead-letters replay`: on the data dir's own runtime (with Gold), which no running `ecom start` may hold. Recorded in ops.job_runs. */
-export function replayDeadLettersJob(dataDir: string, filter: DeadLetterFilter, onWarning?: (message: string) => void): Promise<ReplaySummary> {
-  return recordedJob(dataDir, "dead_letter_replay", () => replayDeadLettersRun(dataDir, filter), { counts: (s) => ({ ...s }), onWarning });
+export function replayDeadLettersJob(
+  dataDir: string,
+  filter: DeadLetterFilter,
+  onWarning?: (message: string) => void,
+  services: EngineServices = {},
+): Promise<ReplaySummary> {
+  return recordedJob(dataDir, "dead_letter_replay", () => replayDeadLettersRun(dataDir, filter, services), { counts: (s) => ({ ...s }), onWarning });
 }
 
-async function replayDeadLettersRun(dataDir: string, filter: DeadLetterFilter): Promise<ReplaySummary> {
+async function replayDeadLettersRun(dataDir: string, filter: DeadLetterFilter, services: EngineServices): Promise<ReplaySummary> {
   if (findInstance(dataDir)) {
     throw new Error(`ecom start is running on ${dataDir}; stop it (Ctrl-C) before replaying, replay writes to the store it owns.`);
   }
-  const engine = await openRuntime(dataDir);
+  const engine = await openRuntime(dataDir, services);
   try {
     return await replayDeadLetters(engine, filter);
   } finally {

@@ -38,6 +38,7 @@ import { dashboardLinks } from "./dashboard/links.js";
 import { OpsSampler, alertStatesOf } from "./dashboard/ops.js";
 import { dashboardRoutes } from "./dashboard/routes.js";
 import { generateToPubSub } from "./generate.js";
+import type { EngineServices } from "../pipelines/local/engine.js";
 import { jobRunRoutes, lastJobRuns } from "./job-runs.js";
 import { observeEngine } from "./observe.js";
 import { privacyRoutes } from "./privacy/routes.js";
@@ -77,6 +78,8 @@ export interface StreamJobOptions {
   /** POST firing and resolved alerts here (Alertmanager's webhook body). */
   alertWebhook?: string;
   hooks?: StreamHooks;
+  /** The key-encryption key (local or Cloud KMS) and the text inspector. */
+  services?: EngineServices;
 }
 
 export interface StreamHooks {
@@ -103,6 +106,7 @@ export async function runStreamJob(opts: StreamJobOptions): Promise<Counts> {
     const engine = await openRuntime(opts.dataDir, {
       fault,
       parseThreads: opts.parseThreads,
+      ...opts.services,
       gold: {
         // A day window is a scan of the day: day/hour tables every 5 s, minute- and key-grained ones after every batch.
         coarseRefreshEveryMs: 5000,

@@ -7,7 +7,7 @@
  * Order (each arrow is a point where a crash is safe):
  *   [named batch already committed? -> only finalize its Bronze files again]
  *   begin -> claim the event_ids -> resolve the subject keys -> project ->
- *   Bronze temp files -> Silver rows + state merge, dead letters, new keys,
+ *   [inspect the free text, when a batch inspector is given] -> Bronze temp files -> Silver rows + state merge, dead letters, new keys,
  *   drift, manifest, extensions -> COMMIT -> finalize Bronze -> (caller) ack.
  * A crash before COMMIT leaves nothing visible (temp files are orphans that
  * recovery removes) and the unacked messages come again. A crash after COMMIT
@@ -18,6 +18,7 @@ import type { BatchRef, Counts } from "../schemas/ops.js";
 import type { Domain } from "../schemas/registry.js";
 import type { BronzeWriter, Claim, KeyStore, WarehouseStore, WarehouseTransaction } from "../sinks/roles.js";
 import { deadLetterRow } from "../transforms/dead-letter.js";
+import { type TextInspection, inspectFreeText } from "./inspect-free-text.js";
 import { type BatchBreakdown, allDuplicates, batchBreakdown } from "./observe/breakdown.js";
 import type { ParsedBatch } from "./parse-batch.js";
 
@@ -57,6 +58,8 @@ export interface CommitRoles<Tx extends WarehouseTransaction = WarehouseTransact
   keys: KeyStore;
   extensions?: readonly BatchExtension<Tx>[];
   fault?: FaultHook;
+  /** Free text inspected once per batch (Cloud DLP); absent: the built-in rules of the projection only. */
+  text?: TextInspection;
 }
 
 /** Commits a parsed batch (see the header). `name`: a batch name a retry computes again; the store names it otherwise. */
@@ -107,6 +110,10 @@ export async function commitBatch<Tx extends WarehouseTransaction>(
       for (const id of projection.failedIds) fresh.delete(id);
     }
     lap("project");
+    if (roles.text) {
+      await inspectFreeText(projection.rows, roles.text);
+      lap("inspect");
+    }
     // Bronze compression and writes run on the thread pool while the Silver rows are written.
     const bronzeWritten = roles.bronze.writeTemp(tx.batch, projection.partitions);
     bronzeWritten.catch(() => undefined); // awaited below; no unhandled rejection if Silver fails first

@@ -150,3 +150,83 @@ export const CLEAR_SILVER_COLUMNS = [
   "login_method",
   "locale",
 ] as const;
+
+/**
+ * Personal values the built-in text inspector finds in free text
+ * (transforms/text-findings.ts) beside emails and personal URL parameters,
+ * and the info type names it reports them under (Cloud DLP's names, so a
+ * finding reads the same whichever inspector made it).
+ *
+ * Phone numbers and IP addresses count only where they stand as a token of
+ * their own, and only in shapes a date, a price, a version, a quantity or an
+ * order reference does not take: a number with a leading `+`, a North
+ * American number with a valid area code and exchange, a national number
+ * with a trunk `0` in groups. The price of being conservative: a local
+ * number of 7 digits, or one written without any grouping, is not found.
+ */
+export const FREE_TEXT_VALUES = {
+  infoTypes: {
+    email: "EMAIL_ADDRESS",
+    phone: "PHONE_NUMBER",
+    ip: "IP_ADDRESS",
+    personName: "PERSON_NAME",
+    address: "STREET_ADDRESS",
+    /** A URL parameter that is personal by its name but none of the above (`?user_id=...`). */
+    other: "PERSONAL_URL_PARAMETER",
+  },
+  /** Phone shapes, tested on a run of whole words joined by single spaces. */
+  phones: [
+    // International: + country code, then groups (a "(0)" trunk allowed).
+    /^\+[1-9]\d{0,2}(?:[ \u00a0.-]?(?:\(\d{1,4}\)|\d{1,6})){1,7}$/,
+    // North America: (NPA) NXX-XXXX or NPA-NXX-XXXX with one separator throughout, optional leading 1.
+    /^(?:1[ \u00a0.-]?)?\([2-9]\d{2}\)[ \u00a0]?[2-9]\d{2}[ \u00a0.-]\d{4}$/,
+    /^(?:1([ \u00a0.-]))?[2-9]\d{2}([ \u00a0.-])[2-9]\d{2}\2\d{4}$/,
+    // National with a trunk 0, in groups of 2-8 digits split by one separator throughout.
+    /^0[1-9]\d{0,4}([ \u00a0.-])\d{2,8}(?:\1\d{2,8}){0,4}$/,
+  ],
+  /** Digits in a phone: fewer are quantities and dates, more are references. */
+  phoneDigits: { international: { min: 8, max: 15 }, national: { min: 10, max: 11 } },
+  /** A dotted quad after one of these words is a version, not an address (`version 1.2.3.4`, `chrome 12.0.45.6`). */
+  versionWords: [
+    "v",
+    "ver",
+    "version",
+    "build",
+    "release",
+    "rel",
+    "firmware",
+    "fw",
+    "update",
+    "patch",
+    "sdk",
+    "api",
+    "app",
+    "os",
+    "ios",
+    "ipados",
+    "android",
+    "windows",
+    "macos",
+    "linux",
+    "chrome",
+    "chromium",
+    "firefox",
+    "safari",
+    "edge",
+    "opera",
+    "node",
+  ],
+  /**
+   * Name words of a personal URL parameter, by the info type its value is
+   * reported under when the value itself does not say (an email, an IP
+   * address or a phone number says); the first word that matches decides,
+   * and a name none matches reports `other`.
+   */
+  parameterNames: {
+    email: ["email", "emails", "mail"],
+    phone: ["phone", "phones", "mobile", "cell", "cellphone", "telephone", "tel", "fax", "msisdn"],
+    ip: ["ip", "ips", "ipv4", "ipv6"],
+    personName: ["name", "names", "firstname", "lastname", "fullname", "surname", "forename", "givenname", "familyname", "nickname", "username", "displayname"],
+    address: ["address", "addr", "street", "line1", "line2", "line3", "house", "apartment", "apt", "postcode", "postal", "zip", "zipcode"],
+  },
+} as const;

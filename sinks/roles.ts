@@ -8,15 +8,18 @@
  *   BronzeWriter                           raw events, written under temporary names before the
  *                                          commit and finalized after it
  *   KeyStore                               the per-person data keys, wrapped by the KEK
+ *   TextInspector                          personal data found in free text
  *
  * DuckDB + local files (sinks/duckdb, sinks/local-files) and BigQuery + GCS
- * (sinks/bigquery, sinks/gcs) implement them. Every call takes a whole batch
+ * (sinks/bigquery, sinks/gcs) implement them; the text inspector is the
+ * built-in detector (transforms/text-findings.ts) or Cloud DLP (sinks/dlp). Every call takes a whole batch
  * (rows or names per table), never one call per row, so a backend can load
  * columns in bulk behind the same interface.
  */
 import type { BatchManifest, BatchRef, DeadLetterRow, DriftCount, NewSubjectKey, StoredSubjectKey } from "../schemas/ops.js";
 import type { Domain } from "../schemas/registry.js";
 import type { SubjectKey } from "../transforms/protect.js";
+import type { TextFinding } from "../transforms/text-findings.js";
 import type { SilverRow } from "../transforms/to-silver.js";
 
 /** An event the batch wants to commit: its id, and where its Silver row goes (a backend that dedupes on Silver reads only those partitions). */
@@ -98,11 +101,7 @@ export interface KeyStore {
 }
 
 /** Personal data found in a text: its span (UTF-16 offsets into the text) and what it is (DLP's info type names). */
-export interface TextFinding {
-  start: number;
-  end: number;
-  infoType: string;
-}
+export type { TextFinding };
 
 /**
  * Inspects free text (search queries, messages, titles, URLs) for personal

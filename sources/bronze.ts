@@ -14,8 +14,9 @@ import path from "node:path";
 import { openDuckDb } from "../sinks/duckdb/open.js";
 import { type Queryable, storedSubjectKeys } from "../sinks/duckdb/store.js";
 import { checkStoreKeys } from "../sinks/keys/fingerprints.js";
+import { type KekSource, LOCAL_KEK, openKek } from "../sinks/keys/kek.js";
 import { loadKeys } from "../sinks/keys/local-keys.js";
-import { type KeyWrapper, localKeyWrapper, unwrapStoredKeys } from "../sinks/keys/subject-keys.js";
+import { type KeyWrapper, unwrapStoredKeys } from "../sinks/keys/subject-keys.js";
 import { LocalBronze } from "../sinks/local-files/bronze.js";
 import { dataDirPaths } from "../sinks/local-files/data-dir.js";
 import type { WarehouseStore } from "../sinks/roles.js";
@@ -71,10 +72,24 @@ export async function subjectKeysFrom(
  * the keys passed the same checks as at Engine.open (private files, the
  * store's own fingerprints). Not for a data dir this process already holds open.
  */
-export async function subjectKeysFromDataDir(sourceDataDir: string, kids: readonly string[]): Promise<Record<string, string>> {
+export async function subjectKeysFromDataDir(sourceDataDir: string, kids: readonly string[], source: KekSource = LOCAL_KEK): Promise<Record<string, string>> {
   const paths = dataDirPaths(sourceDataDir);
   if (!fs.existsSync(paths.store)) throw new Error(`the source data dir ${sourceDataDir} has no DuckDB store (ecom.duckdb): its subject keys cannot be read`);
-  const keys = loadKeys(sourceDataDir, false);
+  const keys = loadKeys(sourceDataDir, false, { localKek: source.kind === "local" });
+  const kek = await openKek(source, keys);
+  try {
+    return await readKeys(paths, kids, keys, kek);
+  } finally {
+    await kek.close();
+  }
+}
+
+async function readKeys(
+  paths: ReturnType<typeof dataDirPaths>,
+  kids: readonly string[],
+  keys: ReturnType<typeof loadKeys>,
+  kek: Awaited<ReturnType<typeof openKek>>,
+): Promise<Record<string, string>> {
   const instance = await openDuckDb(paths.store, { readOnly: true });
   try {
     const conn = await instance.connect();
@@ -82,8 +97,8 @@ export async function subjectKeysFromDataDir(sourceDataDir: string, kids: readon
       const store: Queryable = {
         query: async (sql, params) => (await conn.runAndReadAll(sql, params as never)).getRowObjectsJson() as Record<string, unknown>[],
       };
-      await checkStoreKeys(store, keys, paths.keys);
-      return await subjectKeysFrom({ storedSubjectKeys: (k) => storedSubjectKeys(store, k) }, localKeyWrapper(keys.kek), kids);
+      await checkStoreKeys(store, keys, kek, paths.keys);
+      return await subjectKeysFrom({ storedSubjectKeys: (k) => storedSubjectKeys(store, k) }, kek, kids);
     } finally {
       conn.closeSync();
     }

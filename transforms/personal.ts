@@ -118,10 +118,11 @@ export function isPersonalValue(value: unknown): boolean {
   return false;
 }
 
-/** A URL query or fragment parameter: `?email=a%40b.c`, `&clientIp=...`, `#phone=...`. */
-const URL_PARAM = /([?&#;])([^=&#\s]{1,128})=([^&#\s]*)/g;
+/** A URL query or fragment parameter: `?email=a%40b.c`, `&clientIp=...`, `#phone=...` (separator, name, raw value). */
+export const URL_PARAM = /([?&#;])([^=&#\s]{1,128})=([^&#\s]*)/g;
 
-function decodeComponent(s: string): string {
+/** A URL component decoded (`+` as a space); the text as it is when it does not decode. */
+export function decodeComponent(s: string): string {
   try {
     return decodeURIComponent(s.replace(/\+/g, " "));
   } catch {
@@ -129,13 +130,18 @@ function decodeComponent(s: string): string {
   }
 }
 
+/** A URL parameter (raw name and value, as in the text) whose value `scrubFreeText` replaces: a value, under a personal name or itself personal. */
+export function isPersonalParameter(rawName: string, rawValue: string): boolean {
+  const value = decodeComponent(rawValue);
+  return value !== "" && (isPersonalName(decodeComponent(rawName)) || isPersonalValue(value));
+}
+
 /** True when a text holds something `scrubFreeText` would replace (cheap test first). */
 export function holdsPersonalText(text: string): boolean {
   if (text.includes("@") && EMAIL_ANYWHERE.test(text)) return true;
   if (!text.includes("=")) return false;
   for (const m of text.matchAll(URL_PARAM)) {
-    const value = decodeComponent(m[3]!);
-    if (value && (isPersonalName(decodeComponent(m[2]!)) || isPersonalValue(value))) return true;
+    if (isPersonalParameter(m[2]!, m[3]!)) return true;
   }
   return false;
 }
@@ -149,8 +155,8 @@ export function scrubFreeText(text: string, key: TokenKey): string {
   let out = text;
   if (out.includes("=")) {
     out = out.replace(URL_PARAM, (m, sep: string, name: string, raw: string) => {
+      if (!isPersonalParameter(name, raw)) return m;
       const value = decodeComponent(raw);
-      if (!value || !(isPersonalName(decodeComponent(name)) || isPersonalValue(value))) return m;
       return `${sep}${name}=${tokenize(value, key, value.includes("@") ? "email" : "text")}`;
     });
   }

@@ -9,7 +9,18 @@ import { listDeadLetters } from "../../jobs/list-dead-letters.js";
 import { replayDeadLettersJob } from "../../jobs/replay-dead-letters.js";
 import { EVENT_TYPE_NAMES, type EventType } from "../../schemas/registry.js";
 import { DEAD_LETTER_REASONS } from "../../transforms/types.js";
-import { configSchema, oneOf, parseOptions, wholeNumber } from "../config.js";
+import {
+  checkServiceOptions,
+  configSchema,
+  keyFields,
+  keyFlags,
+  oneOf,
+  parseOptions,
+  servicesOf,
+  textInspectorFields,
+  textInspectorFlags,
+  wholeNumber,
+} from "../config.js";
 import { warn } from "../log.js";
 import { formatTable } from "../format-table.js";
 
@@ -22,12 +33,17 @@ export const listOptions = configSchema.pick({ dataDir: true }).extend({
   json: z.boolean().default(false),
 });
 
-export const replayOptions = configSchema.pick({ dataDir: true }).extend({
-  reason: reason.optional(),
-  type: oneOf(EVENT_TYPE_NAMES as [EventType, ...EventType[]]).optional(),
-  limit: wholeNumber(1).optional(),
-  json: z.boolean().default(false),
-});
+export const replayOptions = configSchema
+  .pick({ dataDir: true })
+  .extend({
+    reason: reason.optional(),
+    type: oneOf(EVENT_TYPE_NAMES as [EventType, ...EventType[]]).optional(),
+    limit: wholeNumber(1).optional(),
+    json: z.boolean().default(false),
+    ...keyFields,
+    ...textInspectorFields,
+  })
+  .superRefine(checkServiceOptions);
 
 export function deadLettersCommand(program: Command): void {
   const dl = program.command("dead-letters").description("Inspect and replay events that failed validation");
@@ -45,7 +61,8 @@ export function deadLettersCommand(program: Command): void {
       process.stdout.write(o.json ? JSON.stringify(rows) + "\n" : formatTable(rows));
     });
 
-  dl.command("replay")
+  const replay = dl.command("replay");
+  textInspectorFlags(keyFlags(replay))
     .description("Re-validate dead letters; those that now pass move to Silver with their original event_id and event_time")
     .option("--data-dir <dir>", "data directory")
     .option("--reason <reason>", `only dead letters with this reason: ${DEAD_LETTER_REASONS.join(", ")}`)
@@ -54,7 +71,7 @@ export function deadLettersCommand(program: Command): void {
     .option("--json", "print a JSON summary as the last stdout line")
     .action(async (flags: Record<string, unknown>) => {
       const o = parseOptions(replayOptions, flags);
-      const s = await replayDeadLettersJob(o.dataDir, { reason: o.reason, eventType: o.type, limit: o.limit }, warn);
+      const s = await replayDeadLettersJob(o.dataDir, { reason: o.reason, eventType: o.type, limit: o.limit }, warn, servicesOf(o));
       process.stdout.write(
         o.json
           ? JSON.stringify(s) + "\n"

@@ -9,7 +9,7 @@ import { writeGoldBigQuery } from "../../jobs/gold-bigquery.js";
 import { goldRebuild } from "../../jobs/gold-rebuild.js";
 import { goldStatus } from "../../jobs/gold-status.js";
 import { GOLD_MODEL_NAMES } from "../../gold/models/index.js";
-import { configSchema, isoDate, parseOptions } from "../config.js";
+import { checkServiceOptions, configSchema, isoDate, keyFields, keyFlags, parseOptions, servicesOf } from "../config.js";
 import { warn } from "../log.js";
 import { formatTable } from "../format-table.js";
 
@@ -30,20 +30,24 @@ export const rebuildOptions = configSchema
     to: isoDate.optional(),
     model: z.array(goldTable).optional(),
     json: z.boolean().default(false),
+    ...keyFields,
   })
   .superRefine((o, ctx) => {
+    checkServiceOptions(o, ctx);
     if (o.from && o.to && o.to < o.from) ctx.addIssue({ code: "custom", path: ["to"], message: `${o.to} is before --from ${o.from}` });
   });
 
-export const statusOptions = configSchema.pick({ dataDir: true }).extend({ json: z.boolean().default(false) });
+export const statusOptions = configSchema
+  .pick({ dataDir: true })
+  .extend({ json: z.boolean().default(false), ...keyFields })
+  .superRefine(checkServiceOptions);
 
 export const bigqueryOptions = z.object({ out: z.string().min(1, "must be a folder path").default("infra/bigquery/gold") });
 
 export function goldCommand(program: Command): void {
   const gold = program.command("gold").description("The Gold layer: business tables over Silver (see docs/gold.md)");
 
-  gold
-    .command("rebuild")
+  keyFlags(gold.command("rebuild"))
     .description("Recompute Gold tables from Silver (all of it, or the UTC days --from..--to); idempotent")
     .option("--from <YYYY-MM-DD>", "first UTC day to rebuild")
     .option("--to <YYYY-MM-DD>", "last UTC day to rebuild (inclusive)")
@@ -52,7 +56,7 @@ export function goldCommand(program: Command): void {
     .option("--json", "print a JSON summary")
     .action(async (flags: Record<string, unknown>) => {
       const o = parseOptions(rebuildOptions, flags);
-      const r = await goldRebuild(o.dataDir, { from: o.from, to: o.to, models: o.model }, warn);
+      const r = await goldRebuild(o.dataDir, { from: o.from, to: o.to, models: o.model }, warn, servicesOf(o));
       if (o.json) process.stdout.write(JSON.stringify(r) + "\n");
       else {
         const range = o.from || o.to ? ` for ${o.from ?? "the beginning"} .. ${o.to ?? "the end"}` : "";
@@ -68,14 +72,13 @@ export function goldCommand(program: Command): void {
       }
     });
 
-  gold
-    .command("status")
+  keyFlags(gold.command("status"))
     .description("Gold tables: rows, when each was last built, windows waiting for a refresh")
     .option("--data-dir <dir>", "data directory")
     .option("--json", "print JSON rows")
     .action(async (flags: Record<string, unknown>) => {
       const o = parseOptions(statusOptions, flags);
-      const rows = await goldStatus(o.dataDir);
+      const rows = await goldStatus(o.dataDir, servicesOf(o));
       process.stdout.write(o.json ? JSON.stringify(rows) + "\n" : formatTable(rows, { footer: false }));
     });
 

@@ -7,7 +7,18 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { RUNNERS, ingestFilesJob, replayBronzeJob } from "../../jobs/ingest.js";
-import { configSchema, isoDate, oneOf, parseOptions } from "../config.js";
+import {
+  checkServiceOptions,
+  configSchema,
+  isoDate,
+  keyFields,
+  keyFlags,
+  oneOf,
+  parseOptions,
+  servicesOf,
+  textInspectorFields,
+  textInspectorFlags,
+} from "../config.js";
 import { createLogger } from "../log.js";
 
 const USAGE_NOTE = `
@@ -33,8 +44,11 @@ export const ingestOptions = configSchema
     to: isoDate.optional(),
     sourceDataDir: z.string().min(1).optional(),
     json: z.boolean().default(false),
+    ...keyFields,
+    ...textInspectorFields,
   })
   .superRefine((o, ctx) => {
+    checkServiceOptions(o, ctx);
     const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
     if (!o.bronze) {
       for (const k of ["from", "to", "sourceDataDir"] as const) if (o[k] !== undefined) issue(k, "only applies to a Bronze replay: add --bronze");
@@ -47,7 +61,7 @@ export const ingestOptions = configSchema
   });
 
 export function ingestCommand(program: Command): void {
-  program
+  const cmd = program
     .command("ingest")
     .description(
       "Ingest NDJSON files or folders (.ndjson, .ndjson.gz), or replay a Bronze date range (--bronze), through validate/dedupe/tokenize into Bronze and Silver, then exit",
@@ -61,7 +75,8 @@ export function ingestCommand(program: Command): void {
     .option("--from <date>", "with --bronze: first dt partition, YYYY-MM-DD (UTC)")
     .option("--to <date>", "with --bronze: last dt partition, YYYY-MM-DD (UTC, inclusive; default --from)")
     .option("--source-data-dir <dir>", "with --bronze: data dir whose Bronze and subject keys are read (default --data-dir)")
-    .option("--json", "print a JSON summary as the last stdout line")
+    .option("--json", "print a JSON summary as the last stdout line");
+  textInspectorFlags(keyFlags(cmd))
     .addHelpText("after", USAGE_NOTE)
     .action(async (paths: string[], flags: Record<string, unknown>) => {
       const o = parseOptions(ingestOptions, { ...flags, paths });
@@ -73,6 +88,7 @@ export function ingestCommand(program: Command): void {
         parseThreads: o.parseThreads,
         faultAt: o.faultAt,
         faultBatch: o.faultBatch,
+        services: servicesOf(o),
         onBatch: (b: object) => log.info(b, "batch committed"),
         onWarning: (w: string) => log.warn(w),
       };

@@ -5,25 +5,28 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { type Report, formatMoney, percent, reportJob } from "../../jobs/gold-report.js";
-import { configSchema, isoDate, parseOptions, todayUtc } from "../config.js";
+import { checkServiceOptions, configSchema, isoDate, keyFields, keyFlags, parseOptions, servicesOf, todayUtc } from "../config.js";
 import { warn } from "../log.js";
 import { formatTable } from "../format-table.js";
 
-export const reportOptions = configSchema.pick({ dataDir: true }).extend({
-  date: isoDate.default(todayUtc),
-  json: z.boolean().default(false),
-});
+export const reportOptions = configSchema
+  .pick({ dataDir: true })
+  .extend({
+    date: isoDate.default(todayUtc),
+    json: z.boolean().default(false),
+    ...keyFields,
+  })
+  .superRefine(checkServiceOptions);
 
 export function reportCommand(program: Command): void {
-  program
-    .command("report")
+  keyFlags(program.command("report"))
     .description("Today's headline numbers from Gold: revenue by currency, conversion rate, abandonment rate, payment success by gateway")
     .option("--date <YYYY-MM-DD>", "UTC date to report (default: today, UTC)")
     .option("--data-dir <dir>", "data directory")
     .option("--json", "print the report as JSON")
     .action(async (flags: Record<string, unknown>) => {
       const o = parseOptions(reportOptions, flags);
-      const report = await reportJob(o.dataDir, o.date, warn);
+      const report = await reportJob(o.dataDir, o.date, warn, servicesOf(o));
       process.stdout.write(o.json ? JSON.stringify(report) + "\n" : renderReport(report));
     });
 }

@@ -7,7 +7,18 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { runStreamJob } from "../../jobs/stream.js";
-import { configSchema, parseOptions, positiveNumber, wholeNumber } from "../config.js";
+import {
+  checkServiceOptions,
+  configSchema,
+  keyFields,
+  keyFlags,
+  parseOptions,
+  positiveNumber,
+  servicesOf,
+  textInspectorFields,
+  textInspectorFlags,
+  wholeNumber,
+} from "../config.js";
 import { FRESHNESS } from "../../pipelines/observe/slo.js";
 import { createLogger } from "../log.js";
 import { renderLinks } from "./dashboard.js";
@@ -40,8 +51,11 @@ export const startOptions = configSchema
     freshnessSlo,
     alertWebhook: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
     alertInterval: positiveNumber(3600, "a number of seconds").default(15),
+    ...keyFields,
+    ...textInspectorFields,
   })
   .superRefine((o, ctx) => {
+    checkServiceOptions(o, ctx);
     if (o.generator) return;
     for (const k of ["count", "duration"] as const) {
       if (o[k] !== undefined)
@@ -54,7 +68,7 @@ export const startOptions = configSchema
   });
 
 export function startCommand(program: Command): void {
-  program
+  const cmd = program
     .command("start")
     .description(
       "The main job: start the Pub/Sub emulator (unless PUBSUB_EMULATOR_HOST points at one), create the topic and subscription, " +
@@ -82,66 +96,67 @@ export function startCommand(program: Command): void {
     .option("--freshness-slo <table=seconds>", "replace a table's freshness objective for this run (repeatable)", (v: string, prev: string[] = []) => [
       ...prev,
       v,
-    ])
-    .action(async (flags: Record<string, unknown>) => {
-      const o = parseOptions(startOptions, flags);
-      const log = createLogger(o.logLevel);
-      const stderr = (line: string) => process.stderr.write(line + "\n");
+    ]);
+  textInspectorFlags(keyFlags(cmd)).action(async (flags: Record<string, unknown>) => {
+    const o = parseOptions(startOptions, flags);
+    const log = createLogger(o.logLevel);
+    const stderr = (line: string) => process.stderr.write(line + "\n");
 
-      const stop = new AbortController();
-      let signals = 0;
-      const onSignal = () => {
-        if (++signals > 1) process.exit(130);
-        stderr("\nstopping: finishing the batch in flight (Ctrl-C again to quit at once; unacked messages are redelivered next time)");
-        stop.abort();
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      try {
-        const totals = await runStreamJob({
-          dataDir: o.dataDir,
-          pubsub: { projectId: o.projectId, topic: o.topic, subscription: o.subscription, emulatorHost: o.emulatorHost },
-          batchSize: o.batchSize,
-          batchWaitMs: o.batchWaitMs,
-          maxStreams: o.maxStreams,
-          parseThreads: o.parseThreads,
-          generator: o.generator && { seed: o.seed, ratePerSecond: o.rate, duplicateFraction: o.duplicates, invalidFraction: o.invalid },
-          count: o.count,
-          durationSeconds: o.duration,
-          idleExitSeconds: o.idleExit,
-          signal: stop.signal,
-          faultAt: o.faultAt,
-          faultBatch: o.faultBatch,
-          port: o.port,
-          freshnessSlo: o.freshnessSlo,
-          alertWebhook: o.alertWebhook,
-          alertIntervalMs: o.alertInterval * 1000,
-          hooks: {
-            onNotice: stderr,
-            onServing: (links) =>
-              stderr(`dashboards (the links carry this run's access token; \`ecom dashboard\` prints them again):\n${renderLinks(links).trimEnd()}`),
-            onProgressLine: stderr,
-            onBatch: (r) =>
-              log.info(
-                {
-                  batch: Number(r.result.batch.id),
-                  read: r.result.read,
-                  valid: r.result.valid,
-                  duplicates: r.result.duplicates,
-                  dead_lettered: r.result.dead_lettered,
-                  pans_redacted: r.result.pans_redacted,
-                  ms: Math.round(r.ms),
-                  lag_ms: r.lagMs,
-                },
-                "batch committed",
-              ),
-            onError: (message, fields) => log.error(fields, message),
-          },
-        });
-        process.stdout.write(JSON.stringify(totals) + "\n");
-      } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-      }
-    });
+    const stop = new AbortController();
+    let signals = 0;
+    const onSignal = () => {
+      if (++signals > 1) process.exit(130);
+      stderr("\nstopping: finishing the batch in flight (Ctrl-C again to quit at once; unacked messages are redelivered next time)");
+      stop.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      const totals = await runStreamJob({
+        dataDir: o.dataDir,
+        pubsub: { projectId: o.projectId, topic: o.topic, subscription: o.subscription, emulatorHost: o.emulatorHost },
+        batchSize: o.batchSize,
+        batchWaitMs: o.batchWaitMs,
+        maxStreams: o.maxStreams,
+        parseThreads: o.parseThreads,
+        generator: o.generator && { seed: o.seed, ratePerSecond: o.rate, duplicateFraction: o.duplicates, invalidFraction: o.invalid },
+        count: o.count,
+        durationSeconds: o.duration,
+        idleExitSeconds: o.idleExit,
+        signal: stop.signal,
+        faultAt: o.faultAt,
+        faultBatch: o.faultBatch,
+        port: o.port,
+        freshnessSlo: o.freshnessSlo,
+        alertWebhook: o.alertWebhook,
+        alertIntervalMs: o.alertInterval * 1000,
+        services: servicesOf(o),
+        hooks: {
+          onNotice: stderr,
+          onServing: (links) =>
+            stderr(`dashboards (the links carry this run's access token; \`ecom dashboard\` prints them again):\n${renderLinks(links).trimEnd()}`),
+          onProgressLine: stderr,
+          onBatch: (r) =>
+            log.info(
+              {
+                batch: Number(r.result.batch.id),
+                read: r.result.read,
+                valid: r.result.valid,
+                duplicates: r.result.duplicates,
+                dead_lettered: r.result.dead_lettered,
+                pans_redacted: r.result.pans_redacted,
+                ms: Math.round(r.ms),
+                lag_ms: r.lagMs,
+              },
+              "batch committed",
+            ),
+          onError: (message, fields) => log.error(fields, message),
+        },
+      });
+      process.stdout.write(JSON.stringify(totals) + "\n");
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  });
 }

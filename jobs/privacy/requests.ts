@@ -48,7 +48,7 @@ import type { Queryable } from "../../sinks/duckdb/store.js";
 import { KeyError } from "../../sinks/keys/local-keys.js";
 import { createPad, destroyPad, padsOf, readPad } from "../../sinks/keys/request-pads.js";
 import { openIdentifier, sealIdentifier } from "../../sinks/keys/sealed-identifier.js";
-import { type KeyWrapper, localKeyWrapper } from "../../sinks/keys/subject-keys.js";
+import type { KeyWrapper } from "../../sinks/keys/subject-keys.js";
 import { dataDirPaths } from "../../sinks/local-files/data-dir.js";
 import { InputError } from "../errors.js";
 import { appendAudit } from "./audit.js";
@@ -114,7 +114,7 @@ export async function addRequest(engine: Engine, r: NewRequest, opts: { now?: ()
   const requestId = `pr_${randomUUID()}`;
   const hash = subjectHash(r.identifier, engine.keys.tokenKey);
   const pad = createPad(engine.dataDir, requestId);
-  const sealed = await sealIdentifier(identifierText(r.identifier), requestId, opts.kek ?? localKeyWrapper(engine.keys.kek), pad);
+  const sealed = await sealIdentifier(identifierText(r.identifier), requestId, opts.kek ?? engine.kek, pad);
   await appendAudit(
     engine,
     {
@@ -327,7 +327,7 @@ export async function runRequests(
       .map((r) => ({ request_id: r.requestId, kind: r.kind, why: `no ${r.kind} job is wired into this build; the request stays pending` })),
     past_due: [],
   };
-  const identifiers = runnable.length ? await openAll(engine.dataDir, runnable, opts.kek ?? localKeyWrapper(engine.keys.kek)) : [];
+  const identifiers = runnable.length ? await openAll(engine.dataDir, runnable, opts.kek ?? engine.kek) : [];
   for (const [i, r] of runnable.entries()) {
     const id = identifiers[i]!;
     const ctx: ExecutorContext = { engine, requestId: r.requestId, operator: r.operator, requestedAt: new Date(r.requestedAtMs) };

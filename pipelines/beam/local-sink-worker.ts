@@ -8,7 +8,6 @@
  * the engine, so they join every batch as they do on the local runner.
  */
 import { addCounts, noCounts } from "../../schemas/ops.js";
-import { localKeyWrapper } from "../../sinks/keys/subject-keys.js";
 import { subjectKeysFrom } from "../../sources/bronze.js";
 import { Engine } from "../local/engine.js";
 import { faultHook } from "../local/fault.js";
@@ -18,7 +17,7 @@ import { REPLAY_STEPS, decodeBatch } from "./replayed-batch.js";
 
 serveHandlers<LocalSinkInit>(async (init) => {
   const fault = faultHook(init.faultAt, init.faultBatch ?? 1);
-  const engine = await Engine.open(init.dataDir, { fault });
+  const engine = await Engine.open(init.dataDir, { fault, ...init.services });
   for (const e of init.extensions ?? []) {
     const install = ((await import(e.module)) as Record<string, (engine: Engine, options: unknown) => Promise<unknown>>)[e.name];
     if (!install) throw new Error(`the extension module ${e.module} exports no ${e.name}`);
@@ -42,7 +41,7 @@ serveHandlers<LocalSinkInit>(async (init) => {
     },
     totals: async () => totals,
     /** Subject data keys by kid (base64), for replaying Bronze; missing kids are erased subjects. */
-    subjectKeys: (kids: string[]) => subjectKeysFrom(engine.store, localKeyWrapper(engine.keys.kek), kids),
+    subjectKeys: (kids: string[]) => subjectKeysFrom(engine.store, engine.kek, kids),
     close: async () => {
       engine.close();
       return true;

@@ -17,6 +17,7 @@ import { beam } from "./sdk.js";
 import { requireForSerialization } from "./sdk.js";
 import type { DeadLetter, ValidEvent } from "../../transforms/types.js";
 import type { Counts } from "../../schemas/ops.js";
+import type { EngineOptions } from "../local/engine.js";
 import type { IngestSink } from "./apply-steps.js";
 import { BlockingBridge } from "./blocking-bridge.js";
 import { type ReplayedMessage, encodeBatch } from "./replayed-batch.js";
@@ -37,6 +38,8 @@ export interface ExtensionModule {
 
 export interface LocalSinkInit {
   dataDir: string;
+  /** The engine's key-encryption key and text inspector (plain data: it crosses into the worker thread). */
+  services?: Pick<EngineOptions, "kek" | "textInspector">;
   extensions?: ExtensionModule[];
   /** Origin recorded in each batch manifest (the local runner's `files:<n>`). */
   origin: string;

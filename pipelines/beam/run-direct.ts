@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import type { Counts } from "../../schemas/ops.js";
 import { type BatchSource, batchIngestPipeline } from "./batch.js";
-import { type CommittedBatch, type ExtensionModule, LocalCommitSession, localSink } from "./local-sink.js";
+import { type CommittedBatch, type ExtensionModule, LocalCommitSession, type LocalSinkInit, localSink } from "./local-sink.js";
 import { directRunner } from "./sdk.js";
 
 export interface DirectRunOptions {
@@ -23,13 +23,15 @@ export interface DirectRunOptions {
   /** Crash-test hook, as for the local runner: SIGKILL at this commit point of batch `faultBatch`. */
   faultAt?: string;
   faultBatch?: number;
+  /** The sink's key-encryption key and text inspector. */
+  services?: LocalSinkInit["services"];
 }
 
 /** The pipeline over `source` (or over what `source(session)` builds once the data dir is open) into the data dir. */
 export async function runOnDirectRunner(source: BatchSource | ((session: LocalCommitSession) => BatchSource), opts: DirectRunOptions): Promise<Counts> {
   const session = LocalCommitSession.open(
     randomUUID(),
-    { dataDir: opts.dataDir, origin: opts.origin, faultAt: opts.faultAt, faultBatch: opts.faultBatch, extensions: opts.extensions },
+    { dataDir: opts.dataDir, origin: opts.origin, faultAt: opts.faultAt, faultBatch: opts.faultBatch, extensions: opts.extensions, services: opts.services },
     opts.batchSize,
     opts.onBatch,
   );

@@ -31,8 +31,24 @@ export const streamingOptionsSchema = z
     bronzePrefix: prefix.default("bronze"),
     stagingBucket: bucket,
     stagingPrefix: prefix.default("staging"),
-    /** gs://bucket/prefix holding token-keys.json and kek.json. */
+    /** gs://bucket/prefix holding token-keys.json, and kek.json unless kmsKey is given. */
     keysUri: gsUri,
+    /** The Cloud KMS key wrapping the subject keys (projects/P/locations/L/keyRings/R/cryptoKeys/K); unset: the bundle's kek.json. */
+    kmsKey: z
+      .string()
+      .regex(
+        /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/,
+        "must be a Cloud KMS key name projects/P/locations/L/keyRings/R/cryptoKeys/K",
+      )
+      .optional(),
+    /** Free text inspected by the built-in rules, or by Cloud DLP too (one request per commit batch). */
+    textInspector: z.enum(["builtin", "dlp"], { error: "must be one of: builtin, dlp" }).default("builtin"),
+    /** With textInspector dlp: the project DLP runs in (default: project) and its location (default global). */
+    dlpProject: projectId.optional(),
+    dlpLocation: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, "must be global or a region like europe-west1")
+      .optional(),
     bigqueryLocation: z.string().min(2).default("EU"),
     silverDataset: dataset.default("silver"),
     opsDataset: dataset.default("ops"),

@@ -17,6 +17,7 @@
  */
 import type { Root } from "apache-beam";
 import { type IngestSink, applyElementSteps } from "./apply-steps.js";
+import type { CloudSinkInit } from "./cloud-commit.js";
 import { cloudSink } from "./cloud-sink.js";
 import { beam } from "./sdk.js";
 import { type PubsubMessageLike, toRawMessage } from "./step-fns.js";
@@ -37,17 +38,32 @@ export function pubsubSource(subscription: string): MessageSource {
   };
 }
 
+/** What each commit worker opens: the stores, the key bundle, the KEK and the text inspector of the job's options. */
+export function cloudSinkInit(options: StreamingOptions): CloudSinkInit {
+  return {
+    project: options.project,
+    location: options.bigqueryLocation,
+    datasets: { project: options.project, silver: options.silverDataset, ops: options.opsDataset, staging: options.stagingDataset },
+    bronze: { bucket: options.bronzeBucket, prefix: options.bronzePrefix },
+    staging: { bucket: options.stagingBucket, prefix: options.stagingPrefix },
+    keysUri: options.keysUri,
+    ...(options.kmsKey ? { kek: { kind: "kms" as const, keyName: options.kmsKey } } : {}),
+    ...(options.textInspector === "dlp"
+      ? {
+          textInspector: {
+            kind: "dlp" as const,
+            project: options.dlpProject ?? options.project,
+            ...(options.dlpLocation ? { location: options.dlpLocation } : {}),
+          },
+        }
+      : {}),
+    origin: `pubsub:${options.subscription}`,
+  };
+}
+
 export function streamingSink(options: StreamingOptions): IngestSink {
   return cloudSink({
-    init: {
-      project: options.project,
-      location: options.bigqueryLocation,
-      datasets: { project: options.project, silver: options.silverDataset, ops: options.opsDataset, staging: options.stagingDataset },
-      bronze: { bucket: options.bronzeBucket, prefix: options.bronzePrefix },
-      staging: { bucket: options.stagingBucket, prefix: options.stagingPrefix },
-      keysUri: options.keysUri,
-      origin: `pubsub:${options.subscription}`,
-    },
+    init: cloudSinkInit(options),
     shards: options.commitShards,
     windowSeconds: options.windowSeconds,
     runName: options.jobName,

@@ -1,4 +1,15 @@
+import { DlpInspectionError } from "../../sinks/dlp/errors.js";
 import { publicErrorMessage, redactDuckDbMessage } from "../../sinks/duckdb/read-only.js";
+import { KeyError } from "../../sinks/keys/local-keys.js";
+
+/**
+ * A failure of a service every message of a batch needs (the KEK, Cloud KMS,
+ * Cloud DLP): no message is to blame, so none is isolated or set aside as a
+ * dead letter; the whole batch waits unacked and is retried.
+ */
+export function isServiceFailure(err: unknown): boolean {
+  return err instanceof KeyError || err instanceof DlpInspectionError;
+}
 
 /** A failed batch's cause, said so that an operator knows what to do. The batch was rolled back either way. */
 export function describeBatchError(err: unknown, dataDir: string): string {

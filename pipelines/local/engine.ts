@@ -13,14 +13,18 @@ import fs from "node:fs";
 import { type Registry, createRegistry } from "../../schemas/registry.js";
 import { DuckDbStore, type DuckDbTransaction } from "../../sinks/duckdb/store.js";
 import { checkStoreKeys, recordStoreKeys } from "../../sinks/keys/fingerprints.js";
+import { type KekSource, LOCAL_KEK, type OpenedKek, openKek } from "../../sinks/keys/kek.js";
 import { type KeyMaterial, loadKeys } from "../../sinks/keys/local-keys.js";
-import { SubjectKeyring, localKeyWrapper } from "../../sinks/keys/subject-keys.js";
+import { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
 import { LocalBronze } from "../../sinks/local-files/bronze.js";
+import { type TextInspectorSource, openTextInspector } from "../../sinks/text-inspector.js";
 import { dataDirPaths } from "../../sinks/local-files/data-dir.js";
 import { ensurePrivateDir } from "../../sinks/local-files/private-files.js";
 import { deadLetter } from "../../transforms/dead-letter.js";
+import { tokenRedaction } from "../../transforms/text-findings.js";
 import type { RawMessage } from "../../transforms/types.js";
 import { type BatchExtension, type BatchResult, type FaultHook, commitBatch, recover } from "../commit.js";
+import type { TextInspection } from "../inspect-free-text.js";
 import { type ElementSteps, elementSteps } from "../ingest-steps.js";
 import { type ParsedBatch, deadLettersOnly, parseBatch } from "../parse-batch.js";
 import { ParallelParser } from "./parallel-parse.js";
@@ -34,17 +38,27 @@ export interface EngineOptions {
   registry?: Registry;
   /** > 0: steps 1-4 on that many worker threads (the default registry only). */
   parseThreads?: number;
+  /** Where the key-encryption key is: the data dir's kek.json (default) or a Cloud KMS key. */
+  kek?: KekSource;
+  /** Free text inspected once per batch: Cloud DLP; the built-in rules alone by default. */
+  textInspector?: TextInspectorSource;
 }
+
+/** The services an engine opens for its data dir: plain data, so it crosses into a worker thread. */
+export type EngineServices = Pick<EngineOptions, "kek" | "textInspector">;
 
 export class Engine {
   private readonly extensions: EngineExtension[] = [];
   private parser: ParallelParser | undefined;
+  private text: (TextInspection & { inspector: { close(): Promise<void> } }) | undefined;
 
   private constructor(
     readonly dataDir: string,
     readonly store: DuckDbStore,
     readonly bronze: LocalBronze,
     readonly keys: KeyMaterial,
+    /** The key-encryption key, local or Cloud KMS: what wraps and unwraps every subject key of this data dir. */
+    readonly kek: OpenedKek,
     readonly keyring: SubjectKeyring,
     readonly steps: ElementSteps,
     private readonly fault?: FaultHook,
@@ -54,27 +68,32 @@ export class Engine {
     ensurePrivateDir(dataDir);
     const paths = dataDirPaths(dataDir);
     // Keys first: a data dir with a store but no readable keys fails closed before anything opens.
-    const keys = loadKeys(dataDir, !fs.existsSync(paths.store));
+    const source = opts.kek ?? LOCAL_KEK;
+    const fresh = !fs.existsSync(paths.store);
+    // kek.json is made only for a fresh data dir on the local KEK; otherwise it is read when it is there, and openKek says what a missing one means.
+    const keys = loadKeys(dataDir, fresh, { localKek: fresh && source.kind === "local" });
+    const kek = await openKek(source, keys);
     // Then whether they are the store's own keys, before the store writes anything (even its DDL).
-    const store = await DuckDbStore.open(paths.store, { beforeWrite: (s) => checkStoreKeys(s, keys, paths.keys) });
+    let store: DuckDbStore;
     try {
-      await recordStoreKeys(store, keys);
+      store = await DuckDbStore.open(paths.store, { beforeWrite: (s) => checkStoreKeys(s, keys, kek, paths.keys) });
+    } catch (err) {
+      await kek.close();
+      throw err;
+    }
+    try {
+      await recordStoreKeys(store, keys, kek.record);
       const bronze = new LocalBronze(dataDir);
       await recover(store, bronze);
-      const engine = new Engine(
-        dataDir,
-        store,
-        bronze,
-        keys,
-        new SubjectKeyring(localKeyWrapper(keys.kek)),
-        elementSteps(opts.registry ?? createRegistry()),
-        opts.fault,
-      );
+      const engine = new Engine(dataDir, store, bronze, keys, kek, new SubjectKeyring(kek), elementSteps(opts.registry ?? createRegistry()), opts.fault);
+      const inspector = await openTextInspector(opts.textInspector);
+      if (inspector) engine.text = { inspector, redact: tokenRedaction(keys.tokenKey) };
       if (opts.parseThreads && !opts.registry) engine.parser = new ParallelParser(opts.parseThreads, keys.tokenKey);
       store.protectFiles(); // recovery may have started a WAL
       return engine;
     } catch (err) {
       store.close();
+      await kek.close();
       throw err;
     }
   }
@@ -115,6 +134,7 @@ export class Engine {
         keys: this.keyring,
         extensions: extra ? [...this.extensions, extra] : this.extensions,
         fault: this.fault,
+        text: this.text,
       },
       { origin },
     );
@@ -123,5 +143,7 @@ export class Engine {
   close(): void {
     void this.parser?.close();
     this.store.close();
+    void this.kek.close();
+    void this.text?.inspector.close();
   }
 }

@@ -16,6 +16,10 @@
  *     (`commit_failed`, with the error's class, never its text). Only when
  *     even that write fails does it stay for a later retry.
  *
+ * A failure of the keys or the text inspector (Cloud KMS, Cloud DLP) blames
+ * no message: the batch is not split, nothing is set aside, everything waits
+ * unacked (a bounded run stops with the error after a few rounds).
+ *
  * Every commit is the normal exactly-once commit, so a message committed in
  * one part and redelivered later is a duplicate, never a second row.
  */
@@ -23,6 +27,7 @@ import { addCounts, noCounts } from "../../schemas/ops.js";
 import type { RawMessage } from "../../transforms/types.js";
 import type { Engine } from "./engine.js";
 import type { BatchResult } from "../commit.js";
+import { isServiceFailure } from "./batch-errors.js";
 import { mergeBreakdowns } from "../observe/breakdown.js";
 
 export interface DeliveryPolicy {
@@ -31,6 +36,9 @@ export interface DeliveryPolicy {
 }
 
 export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = { maxAttempts: 5 };
+
+/** Rounds a bounded delivery retries a batch whose keys or text inspector failed before the run stops with that error. */
+const SERVICE_RETRIES = 2;
 
 /** Failed attempts per message (keyed by its origin: a Pub/Sub message id or a file line). */
 export class AttemptLedger {
@@ -111,9 +119,20 @@ export async function deliver(
   const all = messages.map((_, i) => i);
   const exhausted = all.filter((i) => ledger.get(key(i)) >= policy.maxAttempts);
   const normal = exhausted.length ? all.filter((i) => ledger.get(key(i)) < policy.maxAttempts) : all;
-  if (normal.length && !(await commitOnce(normal))) await isolate(normal);
+  if (normal.length && !(await commitOnce(normal))) {
+    // The keys or the text inspector failed: no message is to blame, so none is split off or set aside.
+    if (isServiceFailure(outcome.error)) {
+      failed(all);
+      return outcome;
+    }
+    await isolate(normal);
+  }
   for (const i of exhausted) {
     if (await commitOnce([i])) continue;
+    if (isServiceFailure(outcome.error)) {
+      failed([i]);
+      continue;
+    }
     const attempts = ledger.get(key(i)) + 1;
     try {
       outcome.results.push(await engine.setAside([messages[i]!], origin, describeFailure(outcome.error, attempts)));
@@ -174,7 +193,8 @@ export async function deliverAll(
     const o = await deliver(engine, remaining, origin, ledger, policy);
     results.push(...o.results);
     if (o.retry.length === 0) return results;
-    if (round >= policy.maxAttempts + 1) throw o.error ?? new Error("the batch could not be committed");
+    if (round >= policy.maxAttempts + 1 || (isServiceFailure(o.error) && round >= SERVICE_RETRIES))
+      throw o.error ?? new Error("the batch could not be committed");
     remaining = o.retry.map((i) => remaining[i]!);
     await new Promise((r) => setTimeout(r, Math.min(4000, 100 * 2 ** round)));
   }

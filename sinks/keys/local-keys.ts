@@ -26,7 +26,8 @@ export interface KeyMaterial {
   tokenKey: TokenKey;
   /** Older token keys, by id, kept so rotated tokens can still be recomputed. */
   tokenKeys: Map<string, TokenKey>;
-  kek: Kek;
+  /** The local KEK file's key; absent when the KEK is a Cloud KMS key and the data dir has no kek.json. */
+  kek?: Kek;
 }
 
 const key32 = z.string().refine((s) => Buffer.from(s, "base64").length === 32, "must be 32 bytes, base64");
@@ -79,27 +80,32 @@ function requirePrivate(p: string, kind: "file" | "folder"): void {
 
 /**
  * Loads the keys; creates them when `allowCreate` (a fresh data dir) and they
- * do not exist yet.
+ * do not exist yet. `localKek: false` (the KEK is a Cloud KMS key): kek.json
+ * is neither made nor required, and read only when it is there.
  */
-export function loadKeys(dataDir: string, allowCreate: boolean): KeyMaterial {
+export function loadKeys(dataDir: string, allowCreate: boolean, opts: { localKek?: boolean } = {}): KeyMaterial {
+  const localKek = opts.localKek ?? true;
   const dir = keysDir(dataDir);
   const tokenPath = path.join(dir, TOKEN_KEYS_FILE);
   const kekPath = path.join(dir, KEK_FILE);
   if (allowCreate && !fs.existsSync(tokenPath) && !fs.existsSync(kekPath)) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tk = { active: "t1", keys: { t1: randomBytes(32).toString("base64") } };
-    const kek = { id: "local-kek-1", key: randomBytes(32).toString("base64") };
     fs.writeFileSync(tokenPath, JSON.stringify(tk, null, 2) + "\n", { mode: 0o600, flag: "wx" });
-    fs.writeFileSync(kekPath, JSON.stringify(kek, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+    if (localKek) {
+      const kek = { id: "local-kek-1", key: randomBytes(32).toString("base64") };
+      fs.writeFileSync(kekPath, JSON.stringify(kek, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+    }
   }
   requirePrivate(dir, "folder");
   requirePrivate(tokenPath, "file");
-  requirePrivate(kekPath, "file");
+  const readKek = localKek || fs.existsSync(kekPath);
+  if (readKek) requirePrivate(kekPath, "file");
   const tk = readJson(tokenPath, tokenKeysFile);
-  const kek = readJson(kekPath, kekFile);
+  const kek = readKek ? readJson(kekPath, kekFile) : undefined;
   const tokenKeys = new Map<string, TokenKey>();
   for (const [id, secret] of Object.entries(tk.keys)) tokenKeys.set(id, { id, secret: Buffer.from(secret, "base64") });
   const tokenKey = tokenKeys.get(tk.active);
   if (!tokenKey) throw new KeyError(`the token key file names active key "${tk.active}", which it does not hold. Nothing was written.`);
-  return { tokenKey, tokenKeys, kek: { id: kek.id, key: Buffer.from(kek.key, "base64") } };
+  return { tokenKey, tokenKeys, ...(kek ? { kek: { id: kek.id, key: Buffer.from(kek.key, "base64") } } : {}) };
 }

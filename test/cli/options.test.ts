@@ -234,7 +234,16 @@ const REFUSALS: Record<string, Refusal[]> = {
       named: { "--runner": /must be one of: local, beam/, "--batch-size": WHOLE, "--parse-threads": WHOLE },
     },
     { args: ["ingest", "--bronze", "--from", "2026-1-1"], named: { "--from": DATE } },
+    {
+      args: ["ingest", "x.ndjson", "--kms-key", "keks/k1", "--text-inspector", "dlp"],
+      named: { "--kms-key": /must be a Cloud KMS key name projects\/P\/locations\/L/, "--dlp-project": /--text-inspector dlp needs the GCP project/ },
+    },
+    {
+      args: ["ingest", "x.ndjson", "--kms-endpoint", "127.0.0.1:1", "--dlp-project", "ecom-prod"],
+      named: { "--kms-endpoint": /only applies with --kms-key/, "--dlp-project": /only applies with --text-inspector dlp/ },
+    },
   ],
+  keys: [{ args: ["keys", "rewrap", "--kms-key", "k"], named: { "--kms-key": /must be a Cloud KMS key name/ } }],
   deploy: [
     {
       args: [

@@ -97,7 +97,7 @@ export function duckdbBackend(): Backend {
       const store = await DuckDbStore.open(path.join(dir, "ecom.duckdb"));
       const bronze = new LocalBronze(dir);
       await recover(store, bronze);
-      const roles: CommitRoles = { warehouse: store, bronze, keys: new SubjectKeyring(localKeyWrapper(keys.kek)) };
+      const roles: CommitRoles = { warehouse: store, bronze, keys: new SubjectKeyring(localKeyWrapper(keys.kek!)) };
       return {
         // DuckDB names its batches itself; a redelivery is a new batch whose events are duplicates.
         commit: (messages, attempt) => commitWith(roles, keys.tokenKey, messages, undefined, attempt.fault),
@@ -150,7 +150,7 @@ export async function bigqueryBackend(): Promise<Backend> {
         location: "EU",
         staging: new GcsBronze(storage, { bucket: "staging-b", prefix: "staging" }),
       });
-      const roles: CommitRoles = { warehouse, bronze: new GcsBronze(storage, BRONZE), keys: new SubjectKeyring(localKeyWrapper(keys.kek)) };
+      const roles: CommitRoles = { warehouse, bronze: new GcsBronze(storage, BRONZE), keys: new SubjectKeyring(localKeyWrapper(keys.kek!)) };
       return {
         commit: (messages, attempt) => commitWith(roles, keys.tokenKey, messages, attempt.name, attempt.fault),
         rows: async (table, orderBy) => {

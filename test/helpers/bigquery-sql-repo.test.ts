@@ -30,7 +30,7 @@ import { EVENT_TABLES, STATE_TABLES } from "../../schemas/silver.js";
 import { type BigQueryDatasets, allBigQueryDdl, loadSchema } from "../../sinks/bigquery/ddl.js";
 import { BigQueryStore } from "../../sinks/bigquery/store.js";
 import { GcsBronze } from "../../sinks/gcs/bronze-objects.js";
-import { SubjectKeyring, localKeyWrapper } from "../../sinks/keys/subject-keys.js";
+import { SubjectKeyring } from "../../sinks/keys/subject-keys.js";
 import { type GeneratedMessage, takeMessages } from "../../sources/dev/generator/index.js";
 import { GEN, type Row } from "../gold/expected.js";
 import { eraseSubject } from "../../jobs/privacy/erase.js";
@@ -123,7 +123,7 @@ beforeAll(async () => {
   dir = tempDir("bq-repo-sql");
   engine = await Engine.open(dir);
   const warehouse = new BigQueryStore(client.bq, { datasets, location: LOCATION, staging: new GcsBronze(storage, { bucket: "staging-b", prefix: "staging" }) });
-  roles = { warehouse, bronze: new GcsBronze(storage, { bucket: "bronze-b", prefix: "bronze" }), keys: new SubjectKeyring(localKeyWrapper(engine.keys.kek)) };
+  roles = { warehouse, bronze: new GcsBronze(storage, { bucket: "bronze-b", prefix: "bronze" }), keys: new SubjectKeyring(engine.kek) };
   await registerGold(engine);
   for (let i = 0; i < firstHalf.length; i += 1_250) await ingest(engine, firstHalf.slice(i, i + 1_250));
 });

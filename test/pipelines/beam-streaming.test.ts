@@ -14,7 +14,7 @@ import { ExpansionRequest, ExpansionResponse } from "apache-beam/proto/beam_expa
 import { IsBounded_Enum } from "apache-beam/proto/beam_runner_api";
 import { workerSteps } from "../../pipelines/beam/step-fns.js";
 import { buildGraph, dataflowPipelineOptions, transformNames, useWorkerImage } from "../../pipelines/beam/submit.js";
-import { type MessageSource, pubsubSource, streamingIngestPipeline } from "../../pipelines/beam/streaming.js";
+import { type MessageSource, cloudSinkInit, pubsubSource, streamingIngestPipeline } from "../../pipelines/beam/streaming.js";
 import { OptionsError, parseDataflowJobOptions, parseStreamingOptions } from "../../pipelines/beam/streaming-options.js";
 
 const GOOD = {
@@ -61,6 +61,18 @@ describe("streaming pipeline options", () => {
       autoscalingAlgorithm: "THROUGHPUT_BASED",
       sdkContainerImage: JOB.sdkContainerImage,
     });
+  });
+
+  it("hands the KMS key and the DLP inspector to every commit worker; the bundle's kek.json and the built-in rules by default", () => {
+    const local = cloudSinkInit(parseStreamingOptions(GOOD));
+    expect(local.kek).toBeUndefined();
+    expect(local.textInspector).toBeUndefined();
+    const kmsKey = "projects/ecom-prod/locations/europe-west1/keyRings/ecom/cryptoKeys/subject-keks";
+    const prod = cloudSinkInit(parseStreamingOptions({ ...GOOD, kmsKey, textInspector: "dlp", dlpLocation: "europe-west1" }));
+    expect(prod.kek).toEqual({ kind: "kms", keyName: kmsKey });
+    expect(prod.textInspector).toEqual({ kind: "dlp", project: "ecom-prod", location: "europe-west1" });
+    expect(() => parseStreamingOptions({ ...GOOD, kmsKey: "subject-keks" })).toThrow(/kmsKey: must be a Cloud KMS key name/);
+    expect(() => parseStreamingOptions({ ...GOOD, textInspector: "regex" })).toThrow(/textInspector: must be one of: builtin, dlp/);
   });
 
   it("names every bad option and says what it must be", () => {

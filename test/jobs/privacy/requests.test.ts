@@ -193,7 +193,7 @@ describe("runRequests", () => {
       const lingering = db.indexOf(ident) >= 0;
       if (lingering) {
         // With the pad (copied before the run) the left-over bytes would open; without it they do not.
-        const padded = unwrapKey(wrapped, keys.kek);
+        const padded = unwrapKey(wrapped, keys.kek!);
         expect(openIdentifier(ident, padded, pads[i]!, String(r.request_id))).toContain(i === 0 ? ERASED : EXPORTED);
         expect(() => openIdentifier(ident, padded, Buffer.alloc(32), String(r.request_id))).toThrow();
       }
@@ -256,7 +256,7 @@ describe("runRequests", () => {
     engine = await Engine.open(dir);
     const out = path.join(tmp, "never.ndjson");
     const r = await addRequest(engine, { kind: "export", identifier: { kind: "user_id", value: EXPORTED }, outPath: out, dueAt: FUTURE });
-    const wrongKey = localKeyWrapper({ id: engine.keys.kek.id, key: randomBytes(32) });
+    const wrongKey = localKeyWrapper({ id: engine.kek.id, key: randomBytes(32) });
     const err = await runRequests(engine, working, { kek: wrongKey }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(RequestKeyError);
     expect((err as Error).message).toContain(`cannot open the identifier of privacy request ${r.request_id} (the KEK does not unwrap its key)`);
