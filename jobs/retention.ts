@@ -24,9 +24,12 @@ import { jsonRows } from "../sinks/duckdb/rows.js";
 import { type BronzePartition, bronzePartitionsBefore, removeBronzePartitions } from "../sinks/local-files/bronze-partitions.js";
 import { dataDirPaths } from "../sinks/local-files/data-dir.js";
 import { InputError } from "./errors.js";
+import type { EngineServices } from "../pipelines/local/engine.js";
 import { openRuntime } from "./runtime.js";
 
 export interface RetentionOptions {
+  /** The key-encryption key (local or Cloud KMS): the store is opened, and recovered, with its keys. */
+  services?: EngineServices;
   policy: RetentionPolicy;
   dryRun: boolean;
   /** The day the cutoffs count back from (epoch ms); now when absent. */
@@ -69,7 +72,7 @@ export async function runRetention(dataDir: string, opts: RetentionOptions): Pro
         `  \`ecom retention run --dry-run\` works while it runs.`,
     );
   }
-  const engine = await openRuntime(dataDir);
+  const engine = await openRuntime(dataDir, { ...opts.services });
   let tables: RowsPlan[];
   try {
     const conn = engine.store.conn;

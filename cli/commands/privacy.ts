@@ -18,7 +18,7 @@ import { exportAndAudit, exportSubject } from "../../jobs/privacy/export.js";
 import { writePrivacyBigQuery } from "../../jobs/privacy/bigquery-files.js";
 import { type RequestExecutors, addRequest, existingStore, listRequests, refuseWhileRunning, runRequests } from "../../jobs/privacy/requests.js";
 import { openRuntime } from "../../jobs/runtime.js";
-import { configSchema, isoDate, oneOf, parseOptions } from "../config.js";
+import { configSchema, isoDate, keyFields, keyFlags, oneOf, parseOptions, servicesOf } from "../config.js";
 import { formatTable } from "../format-table.js";
 
 export const EXIT_PAST_DUE = 3;
@@ -45,6 +45,7 @@ export const addOptions = configSchema
     due: isoDate.optional(),
     reason: z.string().max(500, "must be at most 500 characters").optional(),
     operator: z.string().min(1, "must not be empty").max(100, "must be at most 100 characters").optional(),
+    ...keyFields,
     json: z.boolean().default(false),
   })
   .superRefine((o, ctx) => {
@@ -78,6 +79,7 @@ export const eraseOptions = configSchema
     ...personOptions,
     reason: z.string().max(500, "must be at most 500 characters").optional(),
     operator,
+    ...keyFields,
     fullScan: z.boolean().default(false),
     json: z.boolean().default(false),
   })
@@ -85,7 +87,7 @@ export const eraseOptions = configSchema
 
 export const exportOptions = configSchema
   .pick({ dataDir: true })
-  .extend({ ...personOptions, out: z.string().min(1, "must be a file path"), operator, json: z.boolean().default(false) })
+  .extend({ ...personOptions, out: z.string().min(1, "must be a file path"), operator, ...keyFields, json: z.boolean().default(false) })
   .superRefine(onePerson);
 
 export const bigqueryOptions = z.object({ out: z.string().min(1, "must be a folder").default("infra/bigquery/privacy") });
@@ -108,7 +110,7 @@ export const listOptions = configSchema.pick({ dataDir: true }).extend({
   json: z.boolean().default(false),
 });
 
-export const runOptions = configSchema.pick({ dataDir: true }).extend({ json: z.boolean().default(false) });
+export const runOptions = configSchema.pick({ dataDir: true }).extend({ ...keyFields, json: z.boolean().default(false) });
 
 export const auditOptions = configSchema.pick({ dataDir: true }).extend({
   json: z.boolean().default(false),
@@ -119,8 +121,7 @@ export const auditOptions = configSchema.pick({ dataDir: true }).extend({
 export function privacyCommand(program: Command, executors: Partial<RequestExecutors> = PRIVACY_EXECUTORS): void {
   const privacy = program.command("privacy").description("Privacy operations for compliance staff: erasure, export, the request queue and the audit log");
 
-  privacy
-    .command("erase")
+  keyFlags(privacy.command("erase"))
     .description(
       "Erase one person everywhere: Bronze keys destroyed, Silver rows pseudonymised, dead letters deleted, Gold recomputed; then a scan proves it (fails loudly if it finds anything). Recorded in the audit log",
     )
@@ -138,7 +139,7 @@ export function privacyCommand(program: Command, executors: Partial<RequestExecu
       const o = parseOptions(eraseOptions, flags);
       existingStore(o.dataDir);
       refuseWhileRunning(o.dataDir, "erasing");
-      const engine = await openRuntime(o.dataDir);
+      const engine = await openRuntime(o.dataDir, servicesOf(o));
       try {
         const r = await eraseAndAudit(
           engine,
@@ -157,8 +158,7 @@ export function privacyCommand(program: Command, executors: Partial<RequestExecu
       }
     });
 
-  privacy
-    .command("export")
+  keyFlags(privacy.command("export"))
     .description("Write everything held about one person to a JSON file (0600): Bronze events decrypted, Silver rows, CRM record, erasure history")
     .option("--user-id <id>", "the person's user id")
     .option("--email <addr>", "the person's email address")
@@ -170,7 +170,7 @@ export function privacyCommand(program: Command, executors: Partial<RequestExecu
       const o = parseOptions(exportOptions, flags);
       existingStore(o.dataDir);
       refuseWhileRunning(o.dataDir, "exporting");
-      const engine = await openRuntime(o.dataDir, { gold: false });
+      const engine = await openRuntime(o.dataDir, { gold: false, ...servicesOf(o) });
       try {
         const r = await exportAndAudit(engine, { userId: o.userId, email: o.email }, path.resolve(o.out), { operator: o.operator ?? os.userInfo().username });
         process.stdout.write(
@@ -193,8 +193,7 @@ export function privacyCommand(program: Command, executors: Partial<RequestExecu
     });
   const requests = privacy.command("requests").description("The queue of erasure and export requests (identifiers kept encrypted until done)");
 
-  requests
-    .command("add")
+  keyFlags(requests.command("add"))
     .description("Queue an erasure or export request; the audit log records it")
     .option("--erase", "erase the person's data")
     .option("--export", "export the person's data to --out")
@@ -211,7 +210,7 @@ export function privacyCommand(program: Command, executors: Partial<RequestExecu
       existingStore(o.dataDir);
       refuseWhileRunning(o.dataDir, "queuing a request");
       const due = o.due ?? new Date(Date.now() + DEFAULT_DUE_DAYS * DAY_MS).toISOString().slice(0, 10);
-      const engine = await openRuntime(o.dataDir, { gold: false });
+      const engine = await openRuntime(o.dataDir, { gold: false, ...servicesOf(o) });
       try {
         const r = await addRequest(engine, {
           kind: o.erase ? "erase" : "export",
@@ -239,8 +238,7 @@ export function privacyCommand(program: Command, executors: Partial<RequestExecu
       process.stdout.write(o.json ? JSON.stringify(rows) + "\n" : formatTable(rows.map((r) => ({ ...r }))));
     });
 
-  requests
-    .command("run")
+  keyFlags(requests.command("run"))
     .description(`Process pending and failed requests in due order, then report those past due (exit code ${EXIT_PAST_DUE} when any is)`)
     .option("--data-dir <dir>", "data directory")
     .option("--json", "print a JSON summary as the last stdout line")
@@ -248,7 +246,7 @@ export function privacyCommand(program: Command, executors: Partial<RequestExecu
       const o = parseOptions(runOptions, flags);
       existingStore(o.dataDir);
       refuseWhileRunning(o.dataDir, "running requests");
-      const engine = await openRuntime(o.dataDir);
+      const engine = await openRuntime(o.dataDir, servicesOf(o));
       let s: Awaited<ReturnType<typeof runRequests>>;
       try {
         s = await runRequests(engine, executors);

@@ -8,10 +8,11 @@ import { z } from "zod";
 import { type RetentionReport, runRetention } from "../../jobs/retention.js";
 import { writeRetentionInfra } from "../../jobs/retention-infra.js";
 import { DEFAULT_RETENTION, SILVER_YEARS } from "../../schemas/retention.js";
-import { configSchema, parseOptions, wholeNumber } from "../config.js";
+import { configSchema, keyFields, keyFlags, parseOptions, servicesOf, wholeNumber } from "../config.js";
 import { formatTable } from "../format-table.js";
 
 export const runOptions = configSchema.pick({ dataDir: true }).extend({
+  ...keyFields,
   dryRun: z.boolean().default(false),
   json: z.boolean().default(false),
   silverYears: wholeNumber(SILVER_YEARS.min, SILVER_YEARS.max).default(DEFAULT_RETENTION.silverYears),
@@ -39,8 +40,7 @@ export function retentionCommand(program: Command): void {
       `Delete what is older than the retention policy: Bronze ${DEFAULT_RETENTION.bronzeYears} years, Silver and Gold ${SILVER_YEARS.min}-${SILVER_YEARS.max} years, dead letters ${DEFAULT_RETENTION.deadLetterDays} days`,
     );
 
-  retention
-    .command("run")
+  keyFlags(retention.command("run"))
     .description("Delete Bronze partitions, Silver/Gold/ops rows and dedupe bookkeeping older than the cutoffs (the privacy audit log is never touched)")
     .option("--data-dir <dir>", "data directory")
     .option("--silver-years <n>", `years Silver and Gold keep, ${SILVER_YEARS.min} to ${SILVER_YEARS.max} (default ${DEFAULT_RETENTION.silverYears})`)
@@ -48,7 +48,7 @@ export function retentionCommand(program: Command): void {
     .option("--json", "print the report as one JSON object, the last stdout line")
     .action(async (flags: Record<string, unknown>) => {
       const o = parseOptions(runOptions, flags);
-      const r = await runRetention(o.dataDir, { policy: { ...DEFAULT_RETENTION, silverYears: o.silverYears }, dryRun: o.dryRun });
+      const r = await runRetention(o.dataDir, { policy: { ...DEFAULT_RETENTION, silverYears: o.silverYears }, dryRun: o.dryRun, services: servicesOf(o) });
       if (o.json) process.stdout.write(JSON.stringify(r) + "\n");
       else printReport(r);
     });

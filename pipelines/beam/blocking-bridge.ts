@@ -15,6 +15,7 @@
  * `wait`, which fails the bundle: nothing after it is acknowledged.
  */
 import { MessageChannel, type MessagePort, Worker, parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import { KeyError } from "../../sinks/keys/local-keys.js";
 
 /** What a worker module exports: async handlers by name. */
 export type Handlers = Record<string, (arg: never) => Promise<unknown>>;
@@ -24,7 +25,8 @@ interface Request {
   arg: unknown;
 }
 
-type Reply = { ok: true; value: unknown } | { ok: false; message: string; stack?: string };
+/** `key`: the error was a key that could not be read or was the wrong one (KeyError), so the caller fails closed the same way. */
+type Reply = { ok: true; value: unknown } | { ok: false; message: string; stack?: string; key?: boolean };
 
 interface Channel {
   signal: Int32Array;
@@ -82,7 +84,7 @@ export class BlockingBridge {
     if (!msg) throw new Error(`the sink worker ended without answering ${method} (did it crash?)`);
     const reply = msg.message as Reply;
     if (!reply.ok) {
-      const err = new Error(reply.message);
+      const err = reply.key ? new KeyError(reply.message) : new Error(reply.message);
       if (reply.stack) err.stack = reply.stack;
       throw err;
     }
@@ -122,7 +124,7 @@ export function serveHandlers<I>(open: (init: I) => Promise<Handlers>): void {
         reply = { ok: true, value: await fn(req.arg as never) };
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
-        reply = { ok: false, message: e.message, stack: e.stack };
+        reply = { ok: false, message: e.message, stack: e.stack, key: e instanceof KeyError };
       }
       channel.port.postMessage(reply);
       Atomics.store(channel.signal, 0, 1);
