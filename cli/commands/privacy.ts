@@ -30,33 +30,6 @@ const DEFAULT_DUE_DAYS = 30;
 /** The end of a UTC day: a request due on D is on time until D is over. */
 const endOfDay = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS - 1);
 
-export const addOptions = configSchema
-  .pick({ dataDir: true })
-  .extend({
-    erase: z.boolean().default(false),
-    export: z.boolean().default(false),
-    userId: z.string().trim().min(1, "must not be empty").optional(),
-    email: z
-      .string()
-      .trim()
-      .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "must be an email address")
-      .optional(),
-    out: z.string().min(1, "must be a file path").optional(),
-    due: isoDate.optional(),
-    reason: z.string().max(500, "must be at most 500 characters").optional(),
-    operator: z.string().min(1, "must not be empty").max(100, "must be at most 100 characters").optional(),
-    ...keyFields,
-    json: z.boolean().default(false),
-  })
-  .superRefine((o, ctx) => {
-    if (o.erase === o.export) ctx.addIssue({ code: "custom", path: ["erase"], message: "give exactly one of --erase or --export" });
-    if ((o.userId === undefined) === (o.email === undefined)) {
-      ctx.addIssue({ code: "custom", path: ["userId"], message: "give exactly one of --user-id ID or --email ADDR" });
-    }
-    if (o.export && !o.out) ctx.addIssue({ code: "custom", path: ["out"], message: "an export request needs --out FILE" });
-    if (o.erase && o.out) ctx.addIssue({ code: "custom", path: ["out"], message: "--out is for --export only" });
-  });
-
 const operator = z.string().min(1, "must not be empty").max(100, "must be at most 100 characters").optional();
 
 const personOptions = {
@@ -72,6 +45,26 @@ function onePerson(o: { userId?: string; email?: string }, ctx: z.RefinementCtx)
   if ((o.userId === undefined) === (o.email === undefined))
     ctx.addIssue({ code: "custom", path: ["userId"], message: "give exactly one of --user-id ID or --email ADDR" });
 }
+
+export const addOptions = configSchema
+  .pick({ dataDir: true })
+  .extend({
+    erase: z.boolean().default(false),
+    export: z.boolean().default(false),
+    ...personOptions,
+    out: z.string().min(1, "must be a file path").optional(),
+    due: isoDate.optional(),
+    reason: z.string().max(500, "must be at most 500 characters").optional(),
+    operator,
+    ...keyFields,
+    json: z.boolean().default(false),
+  })
+  .superRefine((o, ctx) => {
+    if (o.erase === o.export) ctx.addIssue({ code: "custom", path: ["erase"], message: "give exactly one of --erase or --export" });
+    onePerson(o, ctx);
+    if (o.export && !o.out) ctx.addIssue({ code: "custom", path: ["out"], message: "an export request needs --out FILE" });
+    if (o.erase && o.out) ctx.addIssue({ code: "custom", path: ["out"], message: "--out is for --export only" });
+  });
 
 export const eraseOptions = configSchema
   .pick({ dataDir: true })
@@ -91,6 +84,11 @@ export const exportOptions = configSchema
   .superRefine(onePerson);
 
 export const bigqueryOptions = z.object({ out: z.string().min(1, "must be a folder").default("infra/bigquery/privacy") });
+
+/** The flags that name the person (exactly one). */
+function personFlags(cmd: Command): Command {
+  return cmd.option("--user-id <id>", "the person's user id").option("--email <addr>", "the person's email address");
+}
 
 /** The erasure and export jobs, as the request queue runs them (it writes the audit entries itself). */
 export const PRIVACY_EXECUTORS: RequestExecutors = {
@@ -121,12 +119,10 @@ export const auditOptions = configSchema.pick({ dataDir: true }).extend({
 export function privacyCommand(program: Command, executors: Partial<RequestExecutors> = PRIVACY_EXECUTORS): void {
   const privacy = program.command("privacy").description("Privacy operations for compliance staff: erasure, export, the request queue and the audit log");
 
-  keyFlags(privacy.command("erase"))
+  personFlags(keyFlags(privacy.command("erase")))
     .description(
       "Erase one person everywhere: Bronze keys destroyed, Silver rows pseudonymised, dead letters deleted, Gold recomputed; then a scan proves it (fails loudly if it finds anything). Recorded in the audit log",
     )
-    .option("--user-id <id>", "the person's user id")
-    .option("--email <addr>", "the person's email address")
     .option("--reason <text>", "why (kept in clear: no personal data)")
     .option("--operator <name>", "who runs it (default the OS user)")
     .option(
@@ -158,10 +154,8 @@ export function privacyCommand(program: Command, executors: Partial<RequestExecu
       }
     });
 
-  keyFlags(privacy.command("export"))
+  personFlags(keyFlags(privacy.command("export")))
     .description("Write everything held about one person to a JSON file (0600): Bronze events decrypted, Silver rows, CRM record, erasure history")
-    .option("--user-id <id>", "the person's user id")
-    .option("--email <addr>", "the person's email address")
     .option("--out <file>", "where the export goes")
     .option("--operator <name>", "who runs it (default the OS user)")
     .option("--data-dir <dir>", "data directory")
@@ -193,12 +187,10 @@ export function privacyCommand(program: Command, executors: Partial<RequestExecu
     });
   const requests = privacy.command("requests").description("The queue of erasure and export requests (identifiers kept encrypted until done)");
 
-  keyFlags(requests.command("add"))
+  personFlags(keyFlags(requests.command("add")))
     .description("Queue an erasure or export request; the audit log records it")
     .option("--erase", "erase the person's data")
     .option("--export", "export the person's data to --out")
-    .option("--user-id <id>", "the person's user id")
-    .option("--email <addr>", "the person's email address")
     .option("--out <file>", "export destination (--export only)")
     .option("--due <YYYY-MM-DD>", `legal deadline, UTC day (default ${DEFAULT_DUE_DAYS} days from today)`)
     .option("--reason <text>", "why (kept in clear: no personal data)")
