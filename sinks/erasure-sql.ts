@@ -162,8 +162,18 @@ export function pseudonymiseSql(d: StateDialect, t: ErasureTable, ref: TableRef)
 export function residueSql(d: StateDialect, t: ErasureTable, ref: TableRef, full = false): string {
   const c = t.columns;
   const ids = [...c.identity.map((n) => inMap(d, n)), ...(c.session ? [inMap(d, c.session)] : [])];
-  const texts = [...c.freeText.map((n) => textMatches(d, n, false)), ...c.json.map((n) => textMatches(d, n, true))];
-  const inTexts = texts.length ? (full || !t.partitioned ? texts.join(" OR ") : `(${partitionFilter(d, t)} AND (${texts.join(" OR ")}))`) : "FALSE";
+  const texts = [...c.freeText, ...c.json];
+  let inTexts = "FALSE";
+  if (texts.length) {
+    // One text per row (every text and JSON column joined), looked at only when it holds a token at all.
+    const joined =
+      d === "duckdb"
+        ? `concat_ws(' ', ${texts.map((n) => `CAST(${n} AS VARCHAR)`).join(", ")})`
+        : `CONCAT(${texts.map((n) => `IFNULL(${c.json.includes(n) ? `TO_JSON_STRING(${n})` : n}, '')`).join(", ' ', ")})`;
+    const p = param(d, "pattern");
+    const match = d === "duckdb" ? `(contains(${joined}, 'tok_') AND regexp_matches(${joined}, ${p}))` : `REGEXP_CONTAINS(${joined}, ${p})`;
+    inTexts = full || !t.partitioned ? match : `(${partitionFilter(d, t)} AND ${match})`;
+  }
   return `SELECT COUNT(*) AS n FROM ${ref(t.table)} WHERE ${[...ids, inTexts].join(" OR ")}`;
 }
 

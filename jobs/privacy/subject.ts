@@ -12,6 +12,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import zlib from "node:zlib";
 import type { Engine } from "../../pipelines/local/engine.js";
 import { IDENTITY_TOKEN_COLUMNS, type IdentityKind } from "../../schemas/personal-columns.js";
@@ -169,24 +170,47 @@ async function readBronzeOf(
   const bronzeText: string[] = [];
   if (kids.length === 0) return { bronzeEvents, bronzeLines: 0, bronzeText };
   const dataKeys = await unwrapStoredKeys(engine.store, kids, engine.keyring.kek);
-  const needles = [...dataKeys.keys()].map((kid) => [kid, Buffer.from(`"_pii":{"kid":"${kid}"`)] as const);
-  for (const file of await bronzeFilesOf(s, batches)) {
-    const body = readBronzeFile(path.join(engine.bronze.root, file));
+  // Every envelope's kid is read in one pass per file; only the lines under the person's kids are parsed.
+  const marker = Buffer.from(`"_pii":{"kid":"`);
+  const files = await bronzeFilesOf(s, batches);
+  // Decompressed a few at a time off the main thread (zlib's pool), scanned in order.
+  const bodies = files.map(() => undefined as Promise<Buffer | undefined> | undefined);
+  const start = (i: number) => {
+    if (i < files.length) bodies[i] = readBronzeFileAsync(path.join(engine.bronze.root, files[i]!));
+  };
+  for (let i = 0; i < PARALLEL_READS; i++) start(i);
+  for (const [i, file] of files.entries()) {
+    const body = await bodies[i]!;
+    bodies[i] = undefined;
+    start(i + PARALLEL_READS);
     if (!body) continue;
-    for (const [kid, needle] of needles) {
-      for (let at = body.indexOf(needle); at >= 0; at = body.indexOf(needle, at + needle.length)) {
-        const start = body.lastIndexOf(0x0a, at) + 1;
-        const end = body.indexOf(0x0a, at);
-        const line = body.toString("utf8", start, end < 0 ? body.length : end);
-        const record = JSON.parse(line) as ProtectedEvent;
-        bronzeText.push(line);
-        const key = dataKeys.get(kid)!;
-        for (const [p, v] of envelopeEntries(decryptPii(record._pii!, key))) addClear(p, v, clearValues);
-        if (decrypt) bronzeEvents.push({ file, event: restoreFromBronze(record, key) });
-      }
+    for (let at = body.indexOf(marker); at >= 0; at = body.indexOf(marker, at + marker.length)) {
+      const from = at + marker.length;
+      const kid = body.toString("latin1", from, body.indexOf(0x22 /* " */, from));
+      const key = dataKeys.get(kid);
+      if (!key) continue;
+      const start = body.lastIndexOf(0x0a, at) + 1;
+      const end = body.indexOf(0x0a, at);
+      const line = body.toString("utf8", start, end < 0 ? body.length : end);
+      const record = JSON.parse(line) as ProtectedEvent;
+      bronzeText.push(line);
+      for (const [p, v] of envelopeEntries(decryptPii(record._pii!, key))) addClear(p, v, clearValues);
+      if (decrypt) bronzeEvents.push({ file, event: restoreFromBronze(record, key) });
     }
   }
   return { bronzeEvents, bronzeLines: bronzeText.length, bronzeText };
+}
+
+const PARALLEL_READS = 4;
+const gunzip = promisify(zlib.gunzip);
+
+async function readBronzeFileAsync(file: string): Promise<Buffer | undefined> {
+  try {
+    return await gunzip(await fs.promises.readFile(file));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
 }
 
 /** A Bronze file decompressed; undefined for one retention already removed. */
