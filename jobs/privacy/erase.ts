@@ -189,17 +189,17 @@ async function verifyErased(
   return { tables: ERASURE_TABLES.length + columns.length, bronze_files: bronzeFiles, full };
 }
 
-/** The person's own Bronze lines, their envelope set aside (ciphertext is no place for a clear value): none may hold a clear identifier of theirs. */
-function scanOwnLines(lines: readonly string[], values: readonly string[], problems: string[]): number {
+/** The person's own Bronze lines, their envelope set aside (ciphertext is no place for a clear value): none may hold a clear identifier of theirs. Returns how many files they are in. */
+function scanOwnLines(lines: FoundSubject["bronzeText"], values: readonly string[], problems: string[]): number {
   let hits = 0;
-  for (const line of lines) {
+  for (const { line } of lines) {
     const { _pii, ...rest } = JSON.parse(line) as Record<string, unknown>;
     void _pii;
     const text = JSON.stringify(rest).toLowerCase();
     if (values.some((v) => text.includes(v) || text.includes(JSON.stringify(v).slice(1, -1)))) hits++;
   }
   if (hits) problems.push(`Bronze: ${hits} lines of the person hold a clear identifier outside their envelope`);
-  return lines.length;
+  return new Set(lines.map((l) => l.file)).size;
 }
 
 /** Every Bronze file, decompressed, searched for each clear value (as stored, lower-cased, JSON-escaped); returns how many files it read. */

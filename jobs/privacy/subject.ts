@@ -47,7 +47,7 @@ export interface FoundSubject {
   /** Bronze lines encrypted under their keys. */
   bronzeLines: number;
   /** Those lines as stored (the verification checks no clear identifier of theirs sits outside the envelope). */
-  bronzeText: string[];
+  bronzeText: { file: string; line: string }[];
   /** Clear values of theirs: the identifier given and those their Bronze envelopes hold (for the dead-letter and verification scans). */
   clearValues: Set<string>;
 }
@@ -165,9 +165,9 @@ async function readBronzeOf(
   kids: readonly string[],
   clearValues: Set<string>,
   decrypt: boolean,
-): Promise<{ bronzeEvents: FoundSubject["bronzeEvents"]; bronzeLines: number; bronzeText: string[] }> {
+): Promise<{ bronzeEvents: FoundSubject["bronzeEvents"]; bronzeLines: number; bronzeText: FoundSubject["bronzeText"] }> {
   const bronzeEvents: FoundSubject["bronzeEvents"] = [];
-  const bronzeText: string[] = [];
+  const bronzeText: FoundSubject["bronzeText"] = [];
   if (kids.length === 0) return { bronzeEvents, bronzeLines: 0, bronzeText };
   const dataKeys = await unwrapStoredKeys(engine.store, kids, engine.keyring.kek);
   // Every envelope's kid is read in one pass per file; only the lines under the person's kids are parsed.
@@ -193,7 +193,7 @@ async function readBronzeOf(
       const end = body.indexOf(0x0a, at);
       const line = body.toString("utf8", start, end < 0 ? body.length : end);
       const record = JSON.parse(line) as ProtectedEvent;
-      bronzeText.push(line);
+      bronzeText.push({ file, line });
       for (const [p, v] of envelopeEntries(decryptPii(record._pii!, key))) addClear(p, v, clearValues);
       if (decrypt) bronzeEvents.push({ file, event: restoreFromBronze(record, key) });
     }
