@@ -27,7 +27,7 @@ import type { SqlSession } from "../../sinks/duckdb/store.js";
 import { ERASURE_TABLES, PSEUDONYM_PREFIX, forgetSql, pseudonymiseSql, residueSql, tokensPattern } from "../../sinks/erasure-sql.js";
 import { appendAudit } from "./audit.js";
 import { type Identifier, subjectHash } from "./identifier.js";
-import { type FoundSubject, type SubjectIdentifier, fillWorkTables, findSubject, readBronzeFile } from "./subject.js";
+import { type FoundSubject, type SubjectIdentifier, fillWorkTables, findSubject, gunzipBronzeFile, literalsPattern } from "./subject.js";
 
 export interface EraseRequest extends SubjectIdentifier {
   reason?: string;
@@ -121,8 +121,8 @@ export async function eraseSubject(engine: Engine, req: EraseRequest, opts: { ow
 /** Dead letters whose bytes hold one of the person's clear identifiers (found by value, not only by their reference). */
 async function deadLettersOf(s: SqlSession, values: readonly string[]): Promise<string[]> {
   if (values.length === 0) return [];
-  const rows = await s.query(`SELECT dl_id FROM ops.dead_letters WHERE list_bool_or([contains(lower(CAST(raw AS VARCHAR)), v) for v in $values])`, {
-    values: [...new Set(values.map((v) => v.toLowerCase()))],
+  const rows = await s.query(`SELECT dl_id FROM ops.dead_letters WHERE regexp_matches(CAST(raw AS VARCHAR), $re)`, {
+    re: literalsPattern([...new Set(values)]),
   });
   return rows.map((r) => r.dl_id as string);
 }
@@ -169,8 +169,8 @@ async function verifyErased(
      GROUP BY ALL ORDER BY ALL`,
   );
   const scoped = new Map(ERASURE_TABLES.filter((t) => t.partitioned).map((t) => [t.table.name, t]));
-  // One case-insensitive alternation of the values as literals: one pass over each row's joined text.
-  const re = `(?i)(${values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})`;
+  // One pass over each row's joined text, however many values.
+  const re = literalsPattern(values);
   for (const c of columns) {
     if (values.length === 0) break;
     const table = c.s === "silver" ? scoped.get(c.t as string) : undefined;
@@ -181,7 +181,7 @@ async function verifyErased(
   }
   const left = Number((await s.query(`SELECT count(*) AS n FROM ops.subject_keys WHERE kid IN (SELECT unnest($kids))`, { kids: found.kids }))[0]!.n);
   if (left > 0) problems.push(`ops.subject_keys: ${left} data keys of the person are left`);
-  const bronzeFiles = full ? scanAllBronze(engine.bronze.root, values, problems) : scanOwnLines(found.bronzeText, values, problems);
+  const bronzeFiles = full ? await scanAllBronze(engine.bronze.root, values, problems) : scanOwnLines(found.bronzeText, values, problems);
   if (problems.length) {
     // The messages name tables and counts, never the values found.
     throw new ErasureVerificationError(`erasure verification failed:\n  ${problems.join("\n  ")}\n  Run the erasure again; if it persists, report it.`);
@@ -203,14 +203,14 @@ function scanOwnLines(lines: FoundSubject["bronzeText"], values: readonly string
 }
 
 /** Every Bronze file, decompressed, searched for each clear value (as stored, lower-cased, JSON-escaped); returns how many files it read. */
-function scanAllBronze(root: string, values: readonly string[], problems: string[]): number {
+async function scanAllBronze(root: string, values: readonly string[], problems: string[]): Promise<number> {
   if (!fs.existsSync(root)) return 0;
   const needles = [...new Set(values.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]))].map((v) => Buffer.from(v));
   let read = 0;
   let hits = 0;
   for (const e of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
     if (!e.isFile() || !e.name.endsWith(".ndjson.gz") || e.name.startsWith(".")) continue;
-    const body = readBronzeFile(path.join(e.parentPath, e.name));
+    const body = await gunzipBronzeFile(path.join(e.parentPath, e.name));
     if (!body) continue;
     read++;
     // Lower-cased once, so a value matches in any case (Bronze is ASCII JSON but for producer text).

@@ -143,7 +143,7 @@ export function referencesOf(tokens: ReadonlyMap<string, IdentityKind>, sessions
 }
 
 /** Bronze files the batches own. */
-export async function bronzeFilesOf(s: SqlSession, batches: ReadonlySet<number>): Promise<string[]> {
+export async function batchBronzeFiles(s: SqlSession, batches: ReadonlySet<number>): Promise<string[]> {
   if (batches.size === 0) return [];
   const rows = await s.query(`SELECT bronze_files::VARCHAR AS f FROM ops.batches WHERE batch_id IN (SELECT unnest($ids))`, {
     ids: [...batches].map((b) => BigInt(b)),
@@ -172,11 +172,11 @@ async function readBronzeOf(
   const dataKeys = await unwrapStoredKeys(engine.store, kids, engine.keyring.kek);
   // Every envelope's kid is read in one pass per file; only the lines under the person's kids are parsed.
   const marker = Buffer.from(`"_pii":{"kid":"`);
-  const files = await bronzeFilesOf(s, batches);
+  const files = await batchBronzeFiles(s, batches);
   // Decompressed a few at a time off the main thread (zlib's pool), scanned in order.
   const bodies = files.map(() => undefined as Promise<Buffer | undefined> | undefined);
   const start = (i: number) => {
-    if (i < files.length) bodies[i] = readBronzeFileAsync(path.join(engine.bronze.root, files[i]!));
+    if (i < files.length) bodies[i] = gunzipBronzeFile(path.join(engine.bronze.root, files[i]!));
   };
   for (let i = 0; i < PARALLEL_READS; i++) start(i);
   for (const [i, file] of files.entries()) {
@@ -204,7 +204,8 @@ async function readBronzeOf(
 const PARALLEL_READS = 4;
 const gunzip = promisify(zlib.gunzip);
 
-async function readBronzeFileAsync(file: string): Promise<Buffer | undefined> {
+/** A Bronze file decompressed (off the main thread); undefined for one retention already removed. */
+export async function gunzipBronzeFile(file: string): Promise<Buffer | undefined> {
   try {
     return await gunzip(await fs.promises.readFile(file));
   } catch (err) {
@@ -213,17 +214,12 @@ async function readBronzeFileAsync(file: string): Promise<Buffer | undefined> {
   }
 }
 
-/** A Bronze file decompressed; undefined for one retention already removed. */
-export function readBronzeFile(file: string): Buffer | undefined {
-  try {
-    return zlib.gunzipSync(fs.readFileSync(file));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-}
-
 const IDENTIFIER_NAME = /(^|_)(user_id|anonymous_id|session_id|email|phone)$/i;
+
+/** A case-insensitive RE2 pattern matching any of `values` as literals (one pass over a text, however many values). */
+export function literalsPattern(values: readonly string[]): string {
+  return `(?i)(${values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})`;
+}
 
 /**
  * Clear identifiers worth scanning for: the person's ids, emails and phone
